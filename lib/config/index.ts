@@ -1,0 +1,138 @@
+// One typed configuration, read from the environment once and validated; a bad value names its variable.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Empty strings count as unset, so `FOO=` in a .env file does not become a bad value. */
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+/** A model file or folder that must exist when set. */
+const existingPath = z.string().refine((p) => existsSync(resolve(p)), { message: 'path does not exist' });
+
+const natsUrls = z.string().refine(
+  (v) =>
+    v.split(',').every((server) => {
+      try {
+        const u = new URL(server.includes('://') ? server : `nats://${server}`);
+        return ['nats:', 'tls:', 'ws:', 'wss:'].includes(u.protocol) && u.hostname !== '';
+      } catch {
+        return false;
+      }
+    }),
+  { message: 'must be a comma-separated list of nats://host:port' },
+);
+
+const envSchema = z.object({
+  NATS_URL: optional(natsUrls),
+  DATABASE_URL: optional(url(['postgres:', 'postgresql:'])),
+  PORT: optional(z.coerce.number().int().min(0).max(65535)),
+  LLM_ENDPOINT: optional(url(['http:', 'https:'])),
+  LLM_MODEL: optional(z.string().max(256)),
+  LLM_MODEL_PATH: optional(existingPath),
+  PIPER_MODEL: optional(existingPath),
+  WHISPER_MODEL: optional(existingPath),
+  EMBEDDING_MODEL: optional(existingPath),
+  LIVEKIT_URL: optional(url(['ws:', 'wss:', 'http:', 'https:'])),
+  LIVEKIT_API_KEY: optional(z.string().min(1)),
+  LIVEKIT_API_SECRET: optional(z.string().min(1)),
+  LOG_LEVEL: optional(z.enum(LOG_LEVELS)),
+  FUNCTION_GATEWAY_URL: optional(url(['http:', 'https:'])),
+  DATA_DIR: optional(z.string().min(1)),
+  SHUTDOWN_GRACE_MS: optional(z.coerce.number().int().min(0).max(600_000)),
+});
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  natsUrl: string;
+  /** Unset → the embedded PGlite database under `dataDir`. */
+  databaseUrl?: string;
+  port: number;
+  llm: { endpoint?: string; model?: string; modelPath?: string };
+  models: { piper?: string; whisper?: string; embedding?: string };
+  livekit: { url?: string; apiKey?: string; apiSecret?: string };
+  logLevel: LogLevel;
+  /** Base URL of the function gateway for the HTTP fallback (`<url>/function/<name>`). */
+  functionGatewayUrl?: string;
+  dataDir: string;
+  /** How long a stopping process lets in-flight requests finish. */
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULTS = {
+  natsUrl: 'nats://127.0.0.1:4222',
+  port: 8080,
+  logLevel: 'info',
+  dataDir: './data',
+  shutdownGraceMs: 20_000,
+} as const;
+
+/** Reads and validates the environment. Throws a ConfigError that lists every bad variable by name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0]);
+        const raw = env[variable];
+        const shown = variable.includes('SECRET') || variable === 'DATABASE_URL' ? '(hidden)' : raw;
+        return { variable, message: `${issue.message} (got ${JSON.stringify(shown)})` };
+      }),
+    );
+  }
+  const e = parsed.data;
+  if ((e.LIVEKIT_API_KEY === undefined) !== (e.LIVEKIT_API_SECRET === undefined)) {
+    throw new ConfigError([
+      {
+        variable: e.LIVEKIT_API_KEY === undefined ? 'LIVEKIT_API_KEY' : 'LIVEKIT_API_SECRET',
+        message: 'LIVEKIT_API_KEY and LIVEKIT_API_SECRET must be set together',
+      },
+    ]);
+  }
+  return {
+    natsUrl: e.NATS_URL ?? DEFAULTS.natsUrl,
+    databaseUrl: e.DATABASE_URL,
+    port: e.PORT ?? DEFAULTS.port,
+    llm: { endpoint: e.LLM_ENDPOINT, model: e.LLM_MODEL, modelPath: e.LLM_MODEL_PATH },
+    models: { piper: e.PIPER_MODEL, whisper: e.WHISPER_MODEL, embedding: e.EMBEDDING_MODEL },
+    livekit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET },
+    logLevel: e.LOG_LEVEL ?? DEFAULTS.logLevel,
+    functionGatewayUrl: e.FUNCTION_GATEWAY_URL,
+    dataDir: resolve(e.DATA_DIR ?? DEFAULTS.dataDir),
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS ?? DEFAULTS.shutdownGraceMs,
+  };
+}
+
+/** For process entry points: load the config or print what is wrong and exit 78 (EX_CONFIG). */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+}
