@@ -53,6 +53,10 @@ const envSchema = z.object({
   FUNCTION_GATEWAY_URL: optional(url(['http:', 'https:'])),
   DATA_DIR: optional(z.string().min(1)),
   SHUTDOWN_GRACE_MS: optional(z.coerce.number().int().min(0).max(600_000)),
+  LLM_API_KEY: optional(z.string().min(1)),
+  DB_POOL_MAX: optional(z.coerce.number().int().min(1).max(200)),
+  DB_STATEMENT_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(600_000)),
+  DB_EMBEDDED_PORT: optional(z.coerce.number().int().min(0).max(65535)),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -62,7 +66,7 @@ export interface Config {
   /** Unset → the embedded PGlite database under `dataDir`. */
   databaseUrl?: string;
   port: number;
-  llm: { endpoint?: string; model?: string; modelPath?: string };
+  llm: { endpoint?: string; model?: string; modelPath?: string; apiKey?: string };
   models: { piper?: string; whisper?: string; embedding?: string };
   livekit: { url?: string; apiKey?: string; apiSecret?: string };
   logLevel: LogLevel;
@@ -71,6 +75,8 @@ export interface Config {
   dataDir: string;
   /** How long a stopping process lets in-flight requests finish. */
   shutdownGraceMs: number;
+  /** Database pool and limits; `embeddedPort` is where an embedded PGlite host listens (0 = any free port). */
+  db: { poolMax: number; statementTimeoutMs: number; embeddedPort: number };
 }
 
 export class ConfigError extends Error {
@@ -86,6 +92,7 @@ export const DEFAULTS = {
   logLevel: 'info',
   dataDir: './data',
   shutdownGraceMs: 20_000,
+  db: { poolMax: 10, statementTimeoutMs: 5_000, embeddedPort: 0 },
 } as const;
 
 /** Reads and validates the environment. Throws a ConfigError that lists every bad variable by name. */
@@ -96,7 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       parsed.error.issues.map((issue) => {
         const variable = String(issue.path[0]);
         const raw = env[variable];
-        const shown = variable.includes('SECRET') || variable === 'DATABASE_URL' ? '(hidden)' : raw;
+        const shown =
+          variable.includes('SECRET') || variable === 'DATABASE_URL' || variable === 'LLM_API_KEY' ? '(hidden)' : raw;
         return { variable, message: `${issue.message} (got ${JSON.stringify(shown)})` };
       }),
     );
@@ -114,13 +122,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     natsUrl: e.NATS_URL ?? DEFAULTS.natsUrl,
     databaseUrl: e.DATABASE_URL,
     port: e.PORT ?? DEFAULTS.port,
-    llm: { endpoint: e.LLM_ENDPOINT, model: e.LLM_MODEL, modelPath: e.LLM_MODEL_PATH },
+    llm: { endpoint: e.LLM_ENDPOINT, model: e.LLM_MODEL, modelPath: e.LLM_MODEL_PATH, apiKey: e.LLM_API_KEY },
     models: { piper: e.PIPER_MODEL, whisper: e.WHISPER_MODEL, embedding: e.EMBEDDING_MODEL },
     livekit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET },
     logLevel: e.LOG_LEVEL ?? DEFAULTS.logLevel,
     functionGatewayUrl: e.FUNCTION_GATEWAY_URL,
     dataDir: resolve(e.DATA_DIR ?? DEFAULTS.dataDir),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS ?? DEFAULTS.shutdownGraceMs,
+    db: {
+      poolMax: e.DB_POOL_MAX ?? DEFAULTS.db.poolMax,
+      statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS ?? DEFAULTS.db.statementTimeoutMs,
+      embeddedPort: e.DB_EMBEDDED_PORT ?? DEFAULTS.db.embeddedPort,
+    },
   };
 }
 
