@@ -90,11 +90,15 @@ export class NatsLink {
     this.closedByUs = true;
     const nc = this.nc;
     if (!nc || nc.isClosed()) return;
-    try {
-      await nc.drain();
-    } catch {
-      await nc.close().catch(() => {});
-    }
+    // Draining needs the server; while disconnected it would wait for a reconnect that may never come.
+    if (!this.up) return void (await nc.close().catch(() => {}));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => {
+      timer = setTimeout(() => r('late'), 2_000);
+    });
+    const outcome = await Promise.race([nc.drain().catch(() => 'failed' as const), late]);
+    clearTimeout(timer);
+    if (outcome !== undefined) await nc.close().catch(() => {});
   }
 
   private async open(): Promise<NatsConnection> {

@@ -79,6 +79,8 @@ export function createFunctionApp(runtime: FunctionRuntime, options: HttpServing
 export function errorResponse(err: ArcError, replica?: string): Response {
   const headers: Record<string, string> = { [HDR_ERROR]: err.code };
   if (replica) headers[HDR_REPLICA] = replica;
+  // The unread rest of an oversize body would poison a kept-alive connection; make the client open a new one.
+  if (err.code === 'payload_too_large') headers.Connection = 'close';
   return Response.json(err.toWire(), { status: err.status, headers });
 }
 

@@ -72,7 +72,8 @@ export function serveOverNats(runtime: FunctionRuntime, link: NatsLink, log: Log
       const [requests, cancels] = subs;
       subs = [];
       // Drain delivers what the server already sent us, then unsubscribes; cancels stay until the end.
-      if (requests && !link.connection?.isClosed()) await requests.drain().catch(() => {});
+      if (requests && link.connected) await requests.drain().catch(() => {});
+      else requests?.unsubscribe();
       cancels?.unsubscribe();
     },
   };

@@ -6,6 +6,7 @@ import { freePort } from './env.js';
 export interface PrivateNats {
   url: string;
   port: number;
+  readonly running: boolean;
   kill(): Promise<void>;
   start(): Promise<void>;
 }
@@ -16,13 +17,16 @@ export async function startPrivateNats(): Promise<PrivateNats> {
   const nats: PrivateNats = {
     url: `nats://127.0.0.1:${port}`,
     port,
+    get running() {
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    },
     async start() {
       child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
       await waitForPort(port, 5_000);
     },
     async kill() {
       const c = child;
-      if (!c || c.exitCode !== null) return;
+      if (!c || !nats.running) return;
       const exited = new Promise((r) => c.once('exit', r));
       c.kill('SIGKILL');
       await exited;

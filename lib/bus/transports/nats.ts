@@ -37,6 +37,8 @@ const MAX_BUFFERED_CHUNKS = 10_000;
 
 export class NatsTransport implements ClientTransport {
   readonly kind = 'nats' as const;
+  /** One wildcard inbox subscription per connection shared by all streams (no SUB/UNSUB per call). */
+  private mux: { nc: NatsConnection; prefix: string; routes: Map<string, (msg: Msg) => void>; next: number } | undefined;
 
   constructor(private readonly link: NatsLink) {}
 
@@ -72,12 +74,11 @@ export class NatsTransport implements ClientTransport {
   stream(contract: AnyContract, payload: Payload, ctx: CallContext): AsyncIterableIterator<StreamedChunk> {
     if (contract.mode !== 'stream') throw new ArcError('internal', `${contract.name} is not a stream`);
     const nc = this.connection();
-    const inbox = createInbox();
     const queue = new AsyncQueue<Msg>(
       MAX_BUFFERED_CHUNKS,
       () => new TransportError('stream_broken', 'stream consumer fell too far behind', true),
     );
-    const sub = nc.subscribe(inbox, { callback: (err, msg) => (err ? queue.fail(err) : queue.push(msg)) });
+    const { inbox, release } = this.inbox(nc, (msg) => queue.push(msg));
     const offLost = this.link.onDisconnect(() =>
       queue.fail(new TransportError('connection_lost', 'NATS connection lost during the stream', true)),
     );
@@ -91,7 +92,7 @@ export class NatsTransport implements ClientTransport {
     const finish = (cancelRemote: boolean) => {
       if (finished) return;
       finished = true;
-      sub.unsubscribe();
+      release();
       offLost();
       ctx.signal.removeEventListener('abort', onAbort);
       if (cancelRemote) this.cancel(ctx.requestId);
@@ -165,6 +166,19 @@ export class NatsTransport implements ClientTransport {
       },
     };
     return iterator;
+  }
+
+  private inbox(nc: NatsConnection, deliver: (msg: Msg) => void): { inbox: string; release: () => void } {
+    if (this.mux?.nc !== nc) {
+      const routes = new Map<string, (msg: Msg) => void>();
+      const prefix = createInbox();
+      nc.subscribe(`${prefix}.*`, { callback: (_err, msg) => routes.get(msg.subject)?.(msg) });
+      this.mux = { nc, prefix, routes, next: 0 };
+    }
+    const mux = this.mux;
+    const inbox = `${mux.prefix}.${(mux.next++).toString(36)}`;
+    mux.routes.set(inbox, deliver);
+    return { inbox, release: () => mux.routes.delete(inbox) };
   }
 
   private connection(): NatsConnection {

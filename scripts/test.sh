@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every test: makes sure the system packages and NATS are there, then vitest; ends with one summary line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-system.sh || exit 1
+mkdir -p test-results
+CI=1 npx vitest run "$@"
+status=$?
+node scripts/test-summary.mjs test-results/vitest.json || true
+exit $status
