@@ -32,6 +32,8 @@ export const memory = z.object({
   /** Cosine similarity to the current utterance, 1 = same meaning. */
   similarity: z.number(),
   createdAt: z.string(),
+  /** Why it is in the context: among the user's top-k by similarity, or one of this session's last turns. */
+  source: z.enum(['semantic', 'recent']).optional(),
 });
 export type Memory = z.infer<typeof memory>;
 

@@ -32,6 +32,11 @@ export const turnEvent = z.object({
   /** The reply was cut off: `text` is only what was played. */
   interrupted: z.boolean().optional(),
   createdAt: isoTime,
+  /**
+   * The text's embedding when the sender already has it (the brain embeds each utterance to retrieve):
+   * saves a second embed call. Refused with `dimension_mismatch` unless it is the store's model and dimension.
+   */
+  embedding: z.object({ model: z.string().min(1).max(128), vector: z.array(z.number()).min(1).max(4096) }).optional(),
 });
 
 export const sessionEndEvent = z.object({
