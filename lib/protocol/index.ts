@@ -2,6 +2,7 @@
 export * from './contract.js';
 export * from './contracts/index.js';
 export * from './errors.js';
+export * from './events.js';
 export * from './headers.js';
 export * from './subjects.js';
 export * from './wire.js';

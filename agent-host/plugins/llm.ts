@@ -1,0 +1,131 @@
+// SherlockLLM: an agents-js LLM whose "model" is the brain function, reached through FunctionClient.
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_API_CONNECT_OPTIONS, type APIConnectOptions, llm } from '@livekit/agents';
+import type { FunctionClient } from '../../lib/bus/client.js';
+import type { Logger } from '../../lib/log.js';
+import type { BrainChunk, HistoryTurn, Memory } from '../../lib/protocol/index.js';
+import { BRAIN_MAX_TEXT_CHARS } from '../../lib/protocol/index.js';
+
+export interface SherlockLLMOptions {
+  /** How the brain is reached (NATS first, HTTP fallback). */
+  client: FunctionClient;
+  log: Logger;
+  /** The conversation this LLM speaks in; the brain scopes memory by user and session. */
+  sessionId: string;
+  /** Whose memories the brain may read (the participant identity). */
+  userId: string;
+  /** Earlier turns sent along as history (the brain also reads the session from the database). */
+  historyTurns: number;
+  /** Said when the brain cannot be reached, so the user hears something and the session stays up. */
+  apology: string;
+  /** Called for each text delta as it arrives (`first` for the first of a reply). */
+  onDelta?: (requestId: string, delta: string, first: boolean) => void;
+  /** Called with the memories the brain retrieved for a turn (shown in the UI). */
+  onContext?: (requestId: string, memories: Memory[]) => void;
+  /** Called when a reply is complete, with the brain's own stage timings. */
+  onFinal?: (requestId: string, final: Extract<BrainChunk, { type: 'final' }>) => void;
+  /** Called when a reply fails (the apology is spoken instead). */
+  onError?: (requestId: string, error: Error) => void;
+}
+
+const DEFAULTS = { historyTurns: 8, apology: "Sorry, I can't answer right now. Please try again in a moment." };
+
+export class SherlockLLM extends llm.LLM {
+  readonly options: SherlockLLMOptions;
+  #model = 'brain';
+
+  constructor(options: Omit<SherlockLLMOptions, keyof typeof DEFAULTS> & Partial<typeof DEFAULTS>) {
+    super();
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  label(): string {
+    return 'arc.SherlockLLM';
+  }
+
+  override get model(): string {
+    return this.#model;
+  }
+
+  override get provider(): string {
+    return 'arc-brain';
+  }
+
+  /** Remembers which responder the brain used (`openai:…`, `memory-responder …`) for metrics and logs. */
+  noteModel(model: string): void {
+    this.#model = model;
+  }
+
+  chat({ chatCtx, connOptions }: { chatCtx: llm.ChatContext; connOptions?: APIConnectOptions }): SherlockLLMStream {
+    // Retrying a brain call would duplicate the reply: the client already falls back across transports.
+    return new SherlockLLMStream(this, {
+      chatCtx,
+      connOptions: { ...(connOptions ?? DEFAULT_API_CONNECT_OPTIONS), maxRetry: 0 },
+    });
+  }
+}
+
+export class SherlockLLMStream extends llm.LLMStream {
+  readonly #owner: SherlockLLM;
+  readonly requestId = randomUUID();
+
+  constructor(owner: SherlockLLM, params: { chatCtx: llm.ChatContext; connOptions: APIConnectOptions }) {
+    super(owner, params);
+    this.#owner = owner;
+  }
+
+  protected async run(): Promise<void> {
+    const o = this.#owner.options;
+    const { text, history } = lastUserTurn(this.chatCtx, o.historyTurns);
+    if (!text) return;
+    const signal = this.abortController.signal;
+    const put = (content: string) => this.queue.put({ id: this.requestId, delta: { role: 'assistant', content } });
+    let spoke = false;
+    try {
+      const stream = o.client.stream(
+        'brain',
+        { requestId: this.requestId, sessionId: o.sessionId, userId: o.userId, text, history },
+        { signal },
+      );
+      for await (const chunk of stream) {
+        if (chunk.type === 'delta' && chunk.text) {
+          o.onDelta?.(this.requestId, chunk.text, !spoke);
+          spoke = true;
+          put(chunk.text);
+        } else if (chunk.type === 'context') {
+          o.onContext?.(this.requestId, chunk.memories);
+        } else if (chunk.type === 'final') {
+          this.#owner.noteModel(chunk.model);
+          o.onFinal?.(this.requestId, chunk);
+        }
+      }
+    } catch (err) {
+      if (signal.aborted) return; // interrupted: the stream was cancelled on purpose
+      const error = err instanceof Error ? err : new Error(String(err));
+      o.log.warn({ requestId: this.requestId, err: error.message, code: (err as { code?: string }).code }, 'brain failed; apologising');
+      o.onError?.(this.requestId, error);
+      // Keep what was already said; otherwise apologise so the user is never left in silence.
+      if (!spoke) put(o.apology);
+    }
+  }
+}
+
+/** The text the brain answers (the last user message) and the turns before it, oldest first. */
+export function lastUserTurn(chatCtx: llm.ChatContext, historyTurns: number): { text?: string; history: HistoryTurn[] } {
+  const messages = chatCtx.items.filter(
+    (i): i is llm.ChatMessage => i instanceof llm.ChatMessage && (i.role === 'user' || i.role === 'assistant'),
+  );
+  let last = messages.length - 1;
+  while (last >= 0 && messages[last]?.role !== 'user') last--;
+  const current = messages[last];
+  const text = current?.textContent?.trim();
+  const history = messages
+    .slice(Math.max(0, last - historyTurns), Math.max(0, last))
+    .map((m) => ({
+      role: m.role as 'user' | 'assistant',
+      text: (m.textContent ?? '').slice(0, BRAIN_MAX_TEXT_CHARS),
+      ...(m.interrupted ? { interrupted: true } : {}),
+    }))
+    .filter((t) => t.text.trim().length > 0);
+  return { text: text ? text.slice(0, BRAIN_MAX_TEXT_CHARS) : undefined, history };
+}

@@ -1,0 +1,217 @@
+// PiperTTS: an agents-js streaming TTS whose engine is the tts function. Text arrives incrementally, is cut
+// into speakable chunks, and each chunk is sent to `tts.request` the moment it is complete, so generation
+// and synthesis overlap; audio comes back in order as 20 ms frames.
+import { randomUUID } from 'node:crypto';
+import { type APIConnectOptions, DEFAULT_API_CONNECT_OPTIONS, tts, voice } from '@livekit/agents';
+import { AudioFrame } from '@livekit/rtc-node';
+import { FrameChunker, pcmFromBytes } from '../../lib/audio/index.js';
+import type { FunctionClient } from '../../lib/bus/client.js';
+import type { Logger } from '../../lib/log.js';
+import { type ChunkerOptions, SpeakableChunker } from '../../lib/text/chunker.js';
+import { ArcError, HDR_SAMPLE_RATE } from '../../lib/protocol/index.js';
+import { AsyncQueue } from '../../lib/util/async-queue.js';
+import { Semaphore } from '../../lib/util/semaphore.js';
+
+export interface ChunkTiming {
+  requestId: string;
+  index: number;
+  text: string;
+  /** performance.now() when the chunk was complete and sent. */
+  sentAt: number;
+  /** performance.now() when its first audio arrived. */
+  firstAudioAt?: number;
+}
+
+export interface PiperTTSOptions {
+  client: FunctionClient;
+  log: Logger;
+  /** How replies are cut into speakable chunks (≤ 15 words, first clause at once). */
+  chunker: Partial<ChunkerOptions>;
+  /** Rate asked of the tts function (it resamples); every frame has this rate. */
+  sampleRate: number;
+  voice?: string;
+  /** Synthesis requests open at once: the chunk playing and the ones prepared behind it. */
+  prefetch: number;
+  /** Frame length handed to the session; short frames make barge-in stop sooner. */
+  frameMs: number;
+  /** Called for each chunk sent and when its first audio arrives (per-turn metrics). */
+  onChunk?: (timing: ChunkTiming) => void;
+}
+
+const DEFAULTS = { prefetch: 2, frameMs: 20, chunker: {} };
+
+export class PiperTTS extends tts.TTS {
+  readonly label = 'arc.PiperTTS';
+  readonly options: PiperTTSOptions;
+
+  constructor(options: Omit<PiperTTSOptions, keyof typeof DEFAULTS> & Partial<typeof DEFAULTS>) {
+    super(options.sampleRate, 1, { streaming: true, alignedTranscript: true });
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  override get model(): string {
+    return this.options.voice ?? 'default';
+  }
+
+  override get provider(): string {
+    return 'arc-tts';
+  }
+
+  synthesize(text: string, connOptions?: APIConnectOptions, abortSignal?: AbortSignal): tts.ChunkedStream {
+    return new PiperChunkedStream(this, text, connOptions, abortSignal);
+  }
+
+  stream(options?: { connOptions?: APIConnectOptions }): PiperSynthesizeStream {
+    return new PiperSynthesizeStream(this, options?.connOptions);
+  }
+
+  /** Streams one chunk's audio from the tts function as frames of `frameMs`. */
+  async *frames(text: string, requestId: string, signal: AbortSignal): AsyncGenerator<AudioFrame> {
+    const o = this.options;
+    const audio = o.client.stream('tts', { requestId, text, sampleRate: o.sampleRate, voice: o.voice }, { signal });
+    const framer = new FrameChunker(o.sampleRate, o.frameMs);
+    const toFrame = (samples: Int16Array) => new AudioFrame(samples, o.sampleRate, 1, samples.length);
+    for await (const pcm of audio) {
+      const rate = Number(audio.headers[HDR_SAMPLE_RATE] ?? audio.headers[HDR_SAMPLE_RATE.toLowerCase()]);
+      if (rate !== o.sampleRate) {
+        throw new ArcError('protocol_error', `tts sent ${rate} Hz audio, ${o.sampleRate} Hz was asked`);
+      }
+      for (const samples of framer.push(pcmFromBytes(pcm))) yield toFrame(samples);
+    }
+    const rest = framer.flush(false);
+    if (rest) yield toFrame(rest);
+  }
+}
+
+interface Job {
+  timing: ChunkTiming;
+  frames: AsyncQueue<AudioFrame>;
+}
+
+export class PiperSynthesizeStream extends tts.SynthesizeStream {
+  readonly label = 'arc.PiperSynthesizeStream';
+  readonly #tts: PiperTTS;
+
+  constructor(owner: PiperTTS, connOptions?: APIConnectOptions) {
+    // A retry would re-speak audio already played; the client already falls back across transports.
+    super(owner, { ...(connOptions ?? DEFAULT_API_CONNECT_OPTIONS), maxRetry: 0 });
+    this.#tts = owner;
+  }
+
+  protected async run(): Promise<void> {
+    const o = this.#tts.options;
+    const signal = this.abortController.signal;
+    // One chunker per reply segment: each reply's first clause goes out at once.
+    let chunker = new SpeakableChunker(o.chunker);
+    const order = new AsyncQueue<Job | 'flush'>();
+    const slots = new Semaphore(o.prefetch);
+    const requestId = randomUUID();
+    let index = 0;
+    // Interrupted: stop waiting for more chunks (the in-flight tts streams see the same signal).
+    signal.addEventListener('abort', () => order.end(), { once: true });
+
+    const start = async (text: string) => {
+      const release = await slots.acquire(signal);
+      if (index === 0) this.markStarted();
+      const timing: ChunkTiming = { requestId: `${requestId}-${index}`, index: index++, text, sentAt: performance.now() };
+      o.onChunk?.(timing);
+      const job: Job = { timing, frames: new AsyncQueue<AudioFrame>() };
+      order.push(job);
+      void (async () => {
+        try {
+          for await (const frame of this.#tts.frames(text, timing.requestId, signal)) {
+            if (timing.firstAudioAt === undefined) {
+              timing.firstAudioAt = performance.now();
+              o.onChunk?.(timing);
+            }
+            job.frames.push(frame);
+          }
+          job.frames.end();
+        } catch (err) {
+          job.frames.fail(err);
+        } finally {
+          release();
+        }
+      })();
+    };
+
+    const produce = async () => {
+      for await (const item of this.input) {
+        if (signal.aborted) break;
+        if (item === tts.SynthesizeStream.FLUSH_SENTINEL) {
+          for (const text of chunker.end()) await start(text);
+          chunker = new SpeakableChunker(o.chunker);
+          order.push('flush');
+        } else {
+          for (const text of chunker.push(item)) await start(text);
+        }
+      }
+      for (const text of chunker.end()) await start(text);
+      order.end();
+    };
+
+    const consume = async () => {
+      let segmentId = randomUUID();
+      let held: tts.SynthesizedAudio | undefined;
+      let offset = 0;
+      const emit = (final: boolean) => {
+        if (held) this.queue.put({ ...held, final });
+        held = undefined;
+      };
+      for await (const job of order) {
+        if (job === 'flush') {
+          emit(true);
+          segmentId = randomUUID();
+          continue;
+        }
+        let first = true;
+        for await (const frame of job.frames) {
+          emit(false);
+          held = {
+            requestId,
+            segmentId,
+            frame,
+            final: false,
+            ...(first
+              ? { deltaText: job.timing.text, timedTranscripts: [voice.createTimedString({ text: job.timing.text, startTime: offset })] }
+              : {}),
+          };
+          first = false;
+          offset += frame.samplesPerChannel / frame.sampleRate;
+        }
+      }
+      emit(true);
+      this.queue.put(tts.SynthesizeStream.END_OF_STREAM);
+    };
+
+    try {
+      await Promise.all([produce(), consume()]);
+    } catch (err) {
+      if (signal.aborted) return;
+      o.log.warn({ err: (err as Error).message, code: (err as ArcError).code }, 'tts failed');
+      throw err;
+    }
+  }
+}
+
+/** One-shot synthesis (`session.say` of a fixed text goes through the stream; this serves `synthesize`). */
+class PiperChunkedStream extends tts.ChunkedStream {
+  readonly label = 'arc.PiperChunkedStream';
+  readonly #tts: PiperTTS;
+
+  constructor(owner: PiperTTS, text: string, connOptions?: APIConnectOptions, abortSignal?: AbortSignal) {
+    super(text, owner, { ...(connOptions ?? DEFAULT_API_CONNECT_OPTIONS), maxRetry: 0 }, abortSignal);
+    this.#tts = owner;
+  }
+
+  protected async run(): Promise<void> {
+    const requestId = randomUUID();
+    const segmentId = randomUUID();
+    let held: AudioFrame | undefined;
+    for await (const frame of this.#tts.frames(this.inputText, requestId, this.abortSignal)) {
+      if (held) this.queue.put({ requestId, segmentId, frame: held, final: false });
+      held = frame;
+    }
+    if (held) this.queue.put({ requestId, segmentId, frame: held, final: true });
+  }
+}

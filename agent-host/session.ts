@@ -1,0 +1,227 @@
+// One conversation: an agents-js AgentSession wired to the brain and TTS functions, with events, per-turn
+// metrics and persistence. The same class runs behind a LiveKit room and behind the local WebSocket.
+import { EventEmitter } from 'node:events';
+import { llm, type stt, type VAD, voice } from '@livekit/agents';
+import type { Room } from '@livekit/rtc-node';
+import type { FunctionClient } from '../lib/bus/client.js';
+import type { Logger } from '../lib/log.js';
+import type { AgentEvent } from '../lib/protocol/index.js';
+import { ArcAgent } from './agent.js';
+import { SessionWriter } from './persistence.js';
+import { SherlockLLM } from './plugins/llm.js';
+import { PiperTTS } from './plugins/tts.js';
+import { TurnTracker } from './turns.js';
+
+/** What a session needs that outlives it: shared, warm, created once per host process. */
+export interface VoiceSessionDeps {
+  client: FunctionClient;
+  log: Logger;
+  vad: VAD;
+  stt: stt.STT;
+}
+
+export interface VoiceSessionOptions {
+  sessionId: string;
+  /** The participant identity; the brain's memory is scoped to it. */
+  userId: string;
+  roomId?: string;
+  /** Said on join (interruptible); null to stay quiet. */
+  greeting: string | null;
+  /** Said when the brain fails. */
+  apology: string;
+  /** Agent audio rate asked of the tts function. */
+  sampleRate: number;
+  voice?: string;
+  /** Silence after speech before the turn is committed, and the ceiling. */
+  endpointing: { minDelayMs: number; maxDelayMs: number };
+  interruption: {
+    /** Speech this long while the agent talks pauses it (ms). */
+    minDurationMs: number;
+    /** Words needed (from the interim transcript) to count as an interruption; 0 = any speech. */
+    minWords: number;
+    /** After a pause with no words recognised, resume this much later (ms). */
+    falseInterruptionTimeoutMs: number;
+    resume: boolean;
+  };
+  preemptiveGeneration: boolean;
+  /** Write session start / turns / end through session.write. */
+  persist: boolean;
+}
+
+export const DEFAULT_SESSION_OPTIONS = {
+  greeting: "Hello! I'm ready to help.",
+  apology: "Sorry, I can't answer right now. Please try again in a moment.",
+  sampleRate: 22050,
+  endpointing: { minDelayMs: 500, maxDelayMs: 3000 },
+  interruption: { minDurationMs: 150, minWords: 0, falseInterruptionTimeoutMs: 1500, resume: true },
+  preemptiveGeneration: false,
+  persist: true,
+} satisfies Partial<VoiceSessionOptions>;
+
+export interface SessionIo {
+  input?: voice.AudioInput;
+  output?: voice.AudioOutput;
+  room?: Room;
+}
+
+type Required2<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+
+export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: [] }> {
+  readonly options: VoiceSessionOptions;
+  readonly agentSession: voice.AgentSession;
+  readonly turns: TurnTracker;
+  readonly llm: SherlockLLM;
+  readonly tts: PiperTTS;
+  private readonly log: Logger;
+  private readonly writer: SessionWriter;
+  private startedAt = 0;
+  private closed = false;
+
+  constructor(
+    private readonly deps: VoiceSessionDeps,
+    options: Required2<VoiceSessionOptions, keyof typeof DEFAULT_SESSION_OPTIONS>,
+  ) {
+    super();
+    this.options = { ...DEFAULT_SESSION_OPTIONS, ...options } as VoiceSessionOptions;
+    const o = this.options;
+    this.log = deps.log.child({ sessionId: o.sessionId, userId: o.userId });
+    this.writer = new SessionWriter(deps.client, this.log, o.sessionId);
+    this.turns = new TurnTracker(o.sessionId, (t) => this.emitEvent({ type: 'turn', turnId: t.turnId, stages: t.stages, at: Date.now() }));
+    this.llm = new SherlockLLM({
+      client: deps.client,
+      log: this.log,
+      sessionId: o.sessionId,
+      userId: o.userId,
+      apology: o.apology,
+      onDelta: (requestId, delta, first) => {
+        if (first) this.turns.mark('brainFirstDelta');
+        this.emitEvent({ type: 'reply', requestId, delta, at: Date.now() });
+      },
+      onContext: (requestId, memories) => this.emitEvent({ type: 'memories', requestId, memories, at: Date.now() }),
+      onError: (_id, err) => this.emitEvent({ type: 'error', code: (err as { code?: string }).code ?? 'internal', message: err.message, at: Date.now() }),
+    });
+    this.tts = new PiperTTS({
+      client: deps.client,
+      log: this.log,
+      sampleRate: o.sampleRate,
+      voice: o.voice,
+      onChunk: (c) => {
+        if (c.index !== 0) return;
+        if (c.firstAudioAt === undefined) this.turns.mark('firstSpeakableChunk');
+        else this.turns.mark('ttsFirstChunk');
+      },
+    });
+    this.agentSession = new voice.AgentSession({
+      vad: deps.vad,
+      stt: deps.stt,
+      llm: this.llm,
+      tts: this.tts,
+      turnHandling: {
+        turnDetection: 'vad',
+        endpointing: { mode: 'fixed', minDelay: o.endpointing.minDelayMs, maxDelay: o.endpointing.maxDelayMs },
+        interruption: {
+          enabled: true,
+          mode: 'vad',
+          minDuration: o.interruption.minDurationMs,
+          minWords: o.interruption.minWords,
+          falseInterruptionTimeout: o.interruption.falseInterruptionTimeoutMs,
+          resumeFalseInterruption: o.interruption.resume,
+        },
+        preemptiveGeneration: { enabled: o.preemptiveGeneration },
+      },
+      // Browsers cancel echo themselves; a warm-up that ignores the user would hide barge-in.
+      aecWarmupDuration: 0,
+      userAwayTimeout: null,
+    });
+    this.wire();
+  }
+
+  /** Starts the conversation on the given audio (local) or room (LiveKit) and greets. */
+  async start(io: SessionIo): Promise<void> {
+    const o = this.options;
+    this.startedAt = Date.now();
+    if (o.persist) {
+      this.writer.start({ userId: o.userId, roomId: o.roomId, startTime: new Date(this.startedAt).toISOString() });
+    }
+    if (io.input) this.agentSession.input.audio = io.input;
+    if (io.output) this.agentSession.output.audio = io.output;
+    await this.agentSession.start({ agent: new ArcAgent(o.greeting), room: io.room });
+    this.emitEvent({ type: 'session', state: 'started', sessionId: o.sessionId, userId: o.userId, at: this.startedAt });
+    this.log.info({ roomId: o.roomId }, 'session started');
+  }
+
+  /** The agent's first audible frame of a reply started playing (reported by the output). */
+  markFirstAudio(at = Date.now()): void {
+    this.turns.mark('firstAudio', at);
+  }
+
+  /** Ends the conversation: closes the agents-js session, writes the end, flushes writes. */
+  async close(reason = 'closed'): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.turns.close();
+    try {
+      await this.agentSession.close();
+    } catch (err) {
+      this.log.warn({ err }, 'agent session close failed');
+    }
+    if (this.options.persist) this.writer.end({ endTime: new Date().toISOString() });
+    await this.writer.flush();
+    this.emitEvent({ type: 'session', state: 'ended', sessionId: this.options.sessionId, userId: this.options.userId, at: Date.now() });
+    this.log.info({ reason, durationMs: Date.now() - this.startedAt }, 'session ended');
+    this.emit('closed');
+  }
+
+  private emitEvent(event: AgentEvent): void {
+    this.emit('event', event);
+  }
+
+  private wire(): void {
+    const s = this.agentSession;
+    const o = this.options;
+    s.on(voice.AgentSessionEventTypes.AgentStateChanged, (ev) =>
+      this.emitEvent({ type: 'state', agent: ev.newState, at: ev.createdAt }),
+    );
+    s.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) =>
+      this.emitEvent({ type: 'state', user: ev.newState, at: ev.createdAt }),
+    );
+    s.on(voice.AgentSessionEventTypes.UserInputTranscribed, (ev) =>
+      this.emitEvent({ type: 'transcript', text: ev.transcript, final: ev.isFinal, at: ev.createdAt }),
+    );
+    s.on(voice.AgentSessionEventTypes.MetricsCollected, (ev) => {
+      const m = ev.metrics;
+      if (m.type === 'eou_metrics' && m.lastSpeakingTimeMs > 0) {
+        this.turns.commit(
+          m.lastSpeakingTimeMs,
+          m.lastSpeakingTimeMs + m.endOfUtteranceDelayMs,
+          m.transcriptionDelayMs > 0 ? m.lastSpeakingTimeMs + m.transcriptionDelayMs : undefined,
+        );
+      }
+    });
+    s.on(voice.AgentSessionEventTypes.ConversationItemAdded, (ev) => {
+      const item = ev.item;
+      if (!(item instanceof llm.ChatMessage)) return;
+      const text = item.textContent ?? '';
+      if (item.role === 'assistant') {
+        this.emitEvent({ type: 'reply-end', text, interrupted: item.interrupted, at: ev.createdAt });
+      }
+      if (o.persist && (item.role === 'user' || item.role === 'assistant')) {
+        this.writer.turn({
+          userId: o.userId,
+          role: item.role,
+          text,
+          ...(item.interrupted ? { interrupted: true } : {}),
+          createdAt: new Date(ev.createdAt).toISOString(),
+        });
+      }
+    });
+    s.on(voice.AgentSessionEventTypes.Error, (ev) => {
+      const err = ev.error as { message?: string; code?: string } | undefined;
+      this.log.warn({ err: err?.message, source: ev.source?.constructor?.name }, 'session error');
+      this.emitEvent({ type: 'error', code: err?.code ?? 'internal', message: err?.message ?? 'session error', at: ev.createdAt });
+    });
+    s.on(voice.AgentSessionEventTypes.Close, () => {
+      if (!this.closed) void this.close('agent session closed');
+    });
+  }
+}
