@@ -31,7 +31,11 @@ export type Retriever = (
   signal: AbortSignal,
 ) => Promise<RetrieveResult>;
 
-/** Builds the retrieve step. Embedding failures and model mismatches throw; a database outage degrades. */
+/**
+ * Builds the retrieve step: the user's own words by similarity (the agent's replies are derived text and would
+ * echo themselves back), plus this session's last turns of both roles. Embedding failures and model mismatches
+ * throw; a database outage degrades to no memories.
+ */
 export function createRetriever(options: RetrieverOptions): Retriever {
   const { db, embed, log } = options;
   const topK = options.topK ?? 5;
@@ -46,7 +50,7 @@ export function createRetriever(options: RetrieverOptions): Retriever {
     try {
       await db.ensureSchema();
       const [similar, recent] = await Promise.all([
-        searchConversations(db.pool, req.userId, vector, { k: topK }),
+        searchConversations(db.pool, req.userId, vector, { k: topK, role: 'user' }),
         recentTurns > 0 ? recentConversations(db.pool, req.sessionId, req.userId, vector, recentTurns) : [],
       ]);
       const seen = new Set(similar.map((t) => t.id));

@@ -2,9 +2,9 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { Logger } from '../log.js';
 import { ArcError } from '../protocol/index.js';
+import { type PgliteServer, servePglite } from './pglite-server.js';
 
 export interface EmbeddedDatabaseOptions {
   /** Folder that holds the database files (`<dataDir>/pglite`) and the lock file. */
@@ -44,26 +44,23 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const lockPath = join(dataDir, LOCK_FILE);
   takeLock(lockPath);
   let db: PGlite | undefined;
-  let server: PGLiteSocketServer | undefined;
+  let server: PgliteServer | undefined;
   try {
     const t0 = performance.now();
     // Loaded here, not at module top: processes given a DATABASE_URL never pay for the WASM build.
-    const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
+    const [{ PGlite }, { vector }] = await Promise.all([
       import('@electric-sql/pglite'),
       import('@electric-sql/pglite-pgvector'),
-      import('@electric-sql/pglite-socket'),
     ]);
     db = await PGlite.create({ dataDir: join(dataDir, 'pglite'), extensions: { vector } });
     await db.exec('CREATE EXTENSION IF NOT EXISTS vector');
-    server = new PGLiteSocketServer({
-      db,
+    server = await servePglite(db, {
       port: options.port ?? 0,
       host: options.host ?? '127.0.0.1',
       maxConnections: options.maxConnections ?? 64,
+      log,
     });
-    await server.start();
-    const conn = server.getServerConn();
-    const port = Number(conn.slice(conn.lastIndexOf(':') + 1));
+    const port = server.port;
     const url = `postgresql://postgres@${options.host ?? '127.0.0.1'}:${port}/postgres`;
     writeLock(lockPath, { pid: process.pid, url, startedAt: new Date().toISOString() });
     log.info(

@@ -30,6 +30,8 @@ export interface SearchOptions {
   k?: number;
   /** Bypass the HNSW index: an exact scan, for benchmarks and recall checks. */
   exact?: boolean;
+  /** Only turns of this role (the brain recalls what the user said, not its own replies). */
+  role?: 'user' | 'assistant';
 }
 
 const TURN_COLUMNS = 'id, session_id, role, text, created_at';
@@ -72,12 +74,12 @@ export async function searchConversations(
     `WITH nearest AS MATERIALIZED (
        SELECT ${TURN_COLUMNS}, ${distance} AS distance
        FROM agents.conversations
-       WHERE user_id = $1
+       WHERE user_id = $1 AND ($4::text IS NULL OR role = $4)
        ORDER BY ${distance}
        LIMIT $3
      )
      SELECT * FROM nearest ORDER BY distance`,
-    [userId, pgvector.toSql(Array.from(vector)), k],
+    [userId, pgvector.toSql(Array.from(vector)), k, options.role ?? null],
   );
   return res.rows.map(toTurn);
 }

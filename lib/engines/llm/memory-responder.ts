@@ -6,8 +6,8 @@ import type { GenerateInput, LlmAdapter } from './llm.js';
 export const MEMORY_RESPONDER_MODEL = 'memory-responder (no LLM configured)';
 export const NO_LLM_NOTE = 'No language model is configured, so I can only answer from what you told me.';
 
-/** Below this cosine similarity a memory is not offered as an answer to a general question. */
-const RELATED_MIN_SIMILARITY = 0.45;
+/** Below this cosine similarity a memory is not offered as an answer to a general question (USE-lite scale). */
+const RELATED_MIN_SIMILARITY = 0.35;
 
 const NAME_QUESTION = /\b(what(?:'s| is) my name|who am i|do you (?:know|remember) my name)\b/i;
 const NAME_FACT =
@@ -35,7 +35,10 @@ export class MemoryResponder implements LlmAdapter {
 
 /** The reply's first sentences, from the utterance and the user's own earlier words. */
 export function answer(userText: string, memories: readonly Memory[]): string {
-  const said = memories.filter((m) => m.role === 'user').sort((a, b) => b.similarity - a.similarity);
+  // What the user stated, best match first; their earlier questions are not facts.
+  const said = memories
+    .filter((m) => m.role === 'user' && !QUESTION.test(m.text))
+    .sort((a, b) => b.similarity - a.similarity);
   if (NAME_QUESTION.test(userText)) {
     for (const m of said) {
       const name = NAME_FACT.exec(m.text)?.[1];
