@@ -59,6 +59,9 @@ const envSchema = z.object({
   DB_EMBEDDED_PORT: optional(z.coerce.number().int().min(0).max(65535)),
 });
 
+/** Every environment variable the code reads; deployment files are checked against this list (test/deploy). */
+export const ENV_VARS = Object.keys(envSchema.shape) as (keyof typeof envSchema.shape)[];
+
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface Config {
