@@ -83,20 +83,27 @@ export class CachedEmbedder extends Embedder {
   }
 
   override async embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const missing = [...new Set(texts.filter((t) => !this.cache.has(t)))];
-    this.misses += missing.length;
-    this.hits += texts.length - missing.length;
-    if (missing.length > 0) {
-      const vectors = await this.inner.embed(missing, signal);
-      for (const [i, t] of missing.entries()) this.remember(t, vectors[i] as Float32Array);
-    }
-    return texts.map((t) => {
-      const v = this.cache.get(t) as Float32Array;
+    const found = new Map<string, Float32Array>();
+    for (const t of texts) {
+      const v = this.cache.get(t);
+      if (v === undefined) continue;
+      found.set(t, v);
       // Re-insert: Map keeps insertion order, so the first key is always the least recently used.
       this.cache.delete(t);
       this.cache.set(t, v);
-      return v;
-    });
+    }
+    const missing = [...new Set(texts.filter((t) => !found.has(t)))];
+    this.misses += missing.length;
+    this.hits += texts.length - texts.filter((t) => !found.has(t)).length;
+    if (missing.length > 0) {
+      const vectors = await this.inner.embed(missing, signal);
+      for (const [i, t] of missing.entries()) {
+        const v = vectors[i] as Float32Array;
+        found.set(t, v);
+        this.remember(t, v);
+      }
+    }
+    return texts.map((t) => found.get(t) as Float32Array);
   }
 
   protected run(): Promise<ArrayLike<number>[]> {
