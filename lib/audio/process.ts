@@ -22,10 +22,11 @@ export class EngineProcess {
   readonly pid: number;
   readonly stdin: Writable;
   readonly stdout: Readable;
+  readonly stderr: Readable;
   /** Resolves once the process has exited and been reaped (never rejects). */
   readonly exited: Promise<ExitStatus>;
   private status: ExitStatus | undefined;
-  private stderr = '';
+  private errTail = '';
 
   constructor(
     readonly name: string,
@@ -35,11 +36,12 @@ export class EngineProcess {
     this.pid = child.pid;
     this.stdin = child.stdin;
     this.stdout = child.stdout;
+    this.stderr = child.stderr;
     live.add(this.pid);
     // A child that exits early makes writes fail with EPIPE; that surfaces through `exited`, not as a crash.
     child.stdin.on('error', () => {});
     child.stderr.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString('utf8')).slice(-STDERR_TAIL);
+      this.errTail = (this.errTail + d.toString('utf8')).slice(-STDERR_TAIL);
     });
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -57,7 +59,7 @@ export class EngineProcess {
 
   /** The last lines the process wrote to stderr. */
   get stderrTail(): string {
-    return this.stderr.trim();
+    return this.errTail.trim();
   }
 
   /** Kills the process (and its group, e.g. `sh -c 'a | b'`) and waits until it is reaped. */
