@@ -1,4 +1,5 @@
-// tts.request: text in, raw PCM s16le mono chunks out (Arc-Sample-Rate on every chunk).
+// tts.request: text in, raw PCM s16le mono chunks out (Arc-Sample-Rate on every chunk), each sentence's
+// audio sent as soon as it is synthesised; chunks are at most 200 ms so a cancel takes effect within one.
 import { z } from 'zod';
 import { binaryStreamContract } from '../contract.js';
 import { SUBJECTS } from '../subjects.js';
@@ -25,6 +26,12 @@ export const ttsRequest = z.object({
   speakerId: z.number().int().min(0).max(10_000).optional(),
   /** Piper/espeak: speaking rate multiplier (1 = normal, larger = slower). */
   lengthScale: z.number().min(0.25).max(4).optional(),
+  /** Piper: generator noise (the voice's config when omitted). */
+  noiseScale: z.number().min(0).max(2).optional(),
+  /** Piper: phoneme duration noise (the voice's config when omitted). */
+  noiseW: z.number().min(0).max(2).optional(),
+  /** Drop the silence before the first sound (flite opens with ~180 ms of it); default true. */
+  trimLeadingSilence: z.boolean().optional(),
 });
 export type TtsRequest = z.infer<typeof ttsRequest>;
 
