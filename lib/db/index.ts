@@ -53,14 +53,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       log.info({ url, dataDir: config.dataDir }, 'joining the embedded database another process hosts');
     } else {
       try {
-        embedded = await startEmbeddedDatabase({ dataDir: config.dataDir, port: config.db.embeddedPort, log });
+        embedded = await hostHere(config, log);
+        url = embedded.url;
       } catch (err) {
         // Lost a start-up race to a sibling process: join it instead.
-        const raced = hostedUrl(config.dataDir);
-        if (!raced) throw err;
-        log.info({ url: raced }, 'joining the embedded database another process just started');
+        url = hostedUrl(config.dataDir);
+        if (!url) throw err;
+        log.info({ url }, 'joining the embedded database another process just started');
       }
-      url = embedded?.url ?? hostedUrl(config.dataDir);
     }
   }
   if (!url) throw new ArcError('unavailable', 'no database: DATABASE_URL unset and the embedded one did not start');
@@ -109,7 +109,36 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return db;
 }
 
-/** The URL a live process published for this data dir, if any. */
+/** Embedded hosts of this process by data dir, shared by every function running in it (chat CLI, benches). */
+const localHosts = new Map<string, { db: Promise<EmbeddedDatabase>; refs: number }>();
+
+/** Hosts the data dir in this process, or shares this process's existing host; close() releases one reference. */
+async function hostHere(config: Config, log: Logger): Promise<EmbeddedDatabase> {
+  const key = config.dataDir;
+  let entry = localHosts.get(key);
+  if (!entry) {
+    entry = { db: startEmbeddedDatabase({ dataDir: key, port: config.db.embeddedPort, log }), refs: 0 };
+    localHosts.set(key, entry);
+    entry.db.catch(() => localHosts.delete(key));
+  }
+  entry.refs++;
+  const host = await entry.db;
+  const shared = entry;
+  let released = false;
+  return {
+    ...host,
+    async close() {
+      if (released) return;
+      released = true;
+      if (--shared.refs === 0) {
+        localHosts.delete(key);
+        await host.close();
+      }
+    },
+  };
+}
+
+/** The URL another live process published for this data dir, if any. */
 function hostedUrl(dataDir: string): string | undefined {
   try {
     const lock = JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8')) as { pid: number; url?: string };

@@ -17,6 +17,10 @@ describe('memory responder', () => {
       'Your name is Ishmael. You told me that earlier.',
     );
     expect(answer('who am I', [mem('I like tea.', 0.5)])).toBe('You have not told me your name yet.');
+    expect(answer('What is my name?', [mem('My name is Ada and I live in Porto.', 0.5)])).toMatch(
+      /^Your name is Ada\./,
+    );
+    expect(answer('What is my name?', [mem('my name is Alice Moreau.', 0.5)])).toMatch(/^Your name is Alice Moreau\./);
   });
 
   it('"what did I tell you about X" picks the memory mentioning X, in the second person', () => {

@@ -10,8 +10,9 @@ export const NO_LLM_NOTE = 'No language model is configured, so I can only answe
 const RELATED_MIN_SIMILARITY = 0.35;
 
 const NAME_QUESTION = /\b(what(?:'s| is) my name|who am i|do you (?:know|remember) my name)\b/i;
+// Case-sensitive on purpose: a second name word must be capitalised, so "Ada and I live…" yields "Ada".
 const NAME_FACT =
-  /\b(?:my name is|my name's|i am called|i'm called|call me)\s+([\p{L}][\p{L}'-]*(?:\s+[\p{Lu}][\p{L}'-]*)?)/iu;
+  /\b(?:[Mm]y name is|[Mm]y name's|I am called|I'm called|[Cc]all me)\s+(\p{L}[\p{L}'-]*(?:\s+\p{Lu}[\p{L}'-]*)?)/u;
 const RECALL_QUESTION =
   /\b(?:what did i (?:tell|say to) you about|do you remember|what do you (?:know|remember) about)\s+(.+?)[?.!]*$/i;
 const QUESTION = /\?\s*$|^\s*(what|where|who|when|why|how|which|do|does|did|is|are|can|could|will|would)\b/i;
