@@ -14,6 +14,15 @@ describe('WAV', () => {
     expect(stereo.channels).toBe(2);
   });
 
+  it('reads Node Buffers, which may be views into a shared pool at odd offsets', () => {
+    const file = Buffer.from(encodeWav(samples, 16000));
+    const pooled = Buffer.concat([Buffer.from([1, 2, 3]), file]).subarray(3);
+    expect(readWav(pooled).samples).toEqual(samples);
+    const reader = new WavStreamReader();
+    const got = [...reader.push(pooled.subarray(0, 45)), ...reader.push(pooled.subarray(45))];
+    expect(Int16Array.from(got)).toEqual(samples);
+  });
+
   it('refuses a truncated file, naming how much is missing', () => {
     const bytes = encodeWav(samples, 16000);
     const err = (() => {

@@ -23,6 +23,13 @@ const FORMAT_EXTENSIBLE = 0xfffe;
 /** Data sizes that writers streaming to a pipe use for "unknown": up to the end of the stream. */
 const OPEN_SIZES = new Set([0, 0x7fffffff, 0xffffffff, 0x7ffff000]);
 
+/** A fresh Uint8Array (never a view, even when given a Node Buffer). */
+function copyBytes(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
 function bad(message: string): ArcError {
   return new ArcError('unsupported_audio', message);
 }
@@ -79,7 +86,8 @@ export function readWav(bytes: Uint8Array): Wav {
   if (declared % (2 * fmt.channels) !== 0) {
     throw bad(`truncated WAV: ${declared} bytes of samples is not a whole number of ${fmt.channels}-channel frames`);
   }
-  const data = bytes.slice(fmt.dataOffset, fmt.dataOffset + declared);
+  // A copy (Buffer.slice would be a view into a shared pool, and samples need 2-byte alignment).
+  const data = copyBytes(bytes.subarray(fmt.dataOffset, fmt.dataOffset + declared));
   return { sampleRate: fmt.sampleRate, channels: fmt.channels, samples: new Int16Array(data.buffer, 0, declared / 2) };
 }
 
@@ -145,7 +153,7 @@ export class WavStreamReader {
       this.carry = data[data.length - 1];
       data = data.subarray(0, data.length - 1);
     }
-    const aligned = data.byteOffset % 2 === 0 ? data : data.slice();
+    const aligned = data.byteOffset % 2 === 0 ? data : copyBytes(data);
     return new Int16Array(aligned.buffer, aligned.byteOffset, aligned.length / 2);
   }
 }

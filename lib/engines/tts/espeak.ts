@@ -68,7 +68,7 @@ export class EspeakEngine implements TtsEngine {
   }
 
   sampleRateOf(voice = this.options.voice): number {
-    if (!this.available.includes(voice)) throw unknownVoice(this.name, voice, this.available);
+    if (!this.available.includes(voice)) throw unknownVoice(this.name, voice, this.available, this.options.voice);
     return ESPEAK_RATE;
   }
 

@@ -59,7 +59,8 @@ export class FliteEngine implements TtsEngine {
 
   sampleRateOf(voice = this.options.voice): number {
     const rate = VOICE_RATES[voice];
-    if (rate === undefined || !this.available.includes(voice)) throw unknownVoice(this.name, voice, this.available);
+    if (rate === undefined || !this.available.includes(voice))
+      throw unknownVoice(this.name, voice, this.available, this.options.voice);
     return rate;
   }
 

@@ -75,7 +75,10 @@ export async function* streamSpeech(
     const audible = trimmer ? trimmer.push(samples) : samples;
     const out = resampler ? resampler.push(audible) : audible;
     if (out.length === 0) return;
-    for (const part of splitPcm(out, maxSamples)) yield { samples: part, sampleRate: outRate, sentence };
+    for (const part of splitPcm(out, maxSamples)) {
+      if (signal.aborted) return; // cancel takes effect within one chunk
+      yield { samples: part, sampleRate: outRate, sentence };
+    }
   };
 
   let last = 0;
@@ -105,9 +108,11 @@ export async function* streamSpeech(
 }
 
 /** The `unknown_voice` error, listing what the engine does have. */
-export function unknownVoice(engine: string, voice: string, voices: readonly string[]): ArcError {
+export function unknownVoice(engine: string, voice: string, voices: readonly string[], defaultVoice: string): ArcError {
   const shown = voices.length > 12 ? `${voices.slice(0, 12).join(', ')}, …` : voices.join(', ');
-  return new ArcError('unknown_voice', `${engine} has no voice "${voice}" (voices: ${shown})`, {
-    details: { voice, voices },
-  });
+  return new ArcError(
+    'unknown_voice',
+    `${engine} has no voice "${voice}" (default "${defaultVoice}"; ${voices.length} voices: ${shown})`,
+    { details: { voice, voices, defaultVoice } },
+  );
 }

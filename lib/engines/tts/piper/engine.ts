@@ -73,7 +73,7 @@ export class PiperEngine implements TtsEngine {
   }
 
   sampleRateOf(voice = this.defaultVoice): number {
-    if (!this.voices().includes(voice)) throw unknownVoice(this.name, voice, this.voices());
+    if (!this.voices().includes(voice)) throw unknownVoice(this.name, voice, this.voices(), this.defaultVoice);
     return this.config.sampleRate;
   }
 
