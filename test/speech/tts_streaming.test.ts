@@ -135,7 +135,7 @@ describe('flite specifics', () => {
       (await collect(flite.synthesize('Okay.', { trimLeadingSilence: false }))).map((c) => c.samples),
     );
     expect(firstAudibleSample(raw, 16000) / 16).toBeGreaterThan(100);
-    expect(firstAudibleSample(trimmed, 16000) / 16).toBeLessThanOrEqual(15);
+    expect(firstAudibleSample(trimmed, 16000) / 16).toBeLessThanOrEqual(40); // the 30 ms kept before the onset
     expect(raw.length - trimmed.length).toBeGreaterThan(1600);
   });
 
