@@ -89,16 +89,29 @@ export async function startEngineProcess(name: string, command: string, args: st
   return new EngineProcess(name, child);
 }
 
+/**
+ * Runs `fn` when `signal` aborts, at once if it already has (a plain 'abort' listener never fires for a signal
+ * aborted before it was added). Returns the function that removes the listener.
+ */
+export function whenAborted(signal: AbortSignal | undefined, fn: () => void): () => void {
+  if (!signal) return () => {};
+  if (signal.aborted) {
+    fn();
+    return () => {};
+  }
+  signal.addEventListener('abort', fn, { once: true });
+  return () => signal.removeEventListener('abort', fn);
+}
+
 /** Collects a process's whole stdout and waits for it to exit; kills it if `signal` aborts. */
 export async function readAll(proc: EngineProcess, signal?: AbortSignal): Promise<Buffer> {
   const parts: Buffer[] = [];
   proc.stdout.on('data', (d: Buffer) => parts.push(d));
-  const onAbort = () => void proc.kill();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const off = whenAborted(signal, () => void proc.kill());
   try {
     await Promise.all([proc.exited, new Promise((r) => proc.stdout.once('close', r))]);
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    off();
   }
   signal?.throwIfAborted();
   return Buffer.concat(parts);

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { type APIConnectOptions, asLanguageCode, stt, type VAD } from '@livekit/agents';
 import { pcmToBytes } from '../../audio/pcm.js';
+import { whenAborted } from '../../audio/process.js';
 import { ArcError } from '../../protocol/errors.js';
 import { type AudioInput, framesToPcm, wavToPcm } from './input.js';
 
@@ -106,14 +107,13 @@ export class WhisperSTT extends stt.STT {
       maxThreads: this.options.threads,
       temperature: 0,
     });
-    const stop = () => void job.stop();
-    signal?.addEventListener('abort', stop, { once: true });
+    const off = whenAborted(signal, () => void job.stop());
     try {
       const result = await job.promise;
       signal?.throwIfAborted();
       return result.result.trim();
     } finally {
-      signal?.removeEventListener('abort', stop);
+      off();
     }
   }
 

@@ -2,7 +2,7 @@
 // stdout, so processes for the default voice are started ahead of need and wait on stdin (a warm pool).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { type EngineProcess, startEngineProcess, WarmPool } from '../../audio/process.js';
+import { type EngineProcess, startEngineProcess, WarmPool, whenAborted } from '../../audio/process.js';
 import { WavStreamReader } from '../../audio/wav.js';
 import { ArcError } from '../../protocol/errors.js';
 import { speakableText, streamSpeech, unknownVoice } from './stream.js';
@@ -97,8 +97,7 @@ export class EspeakEngine implements TtsEngine {
       ESPEAK_RATE,
       async function* espeakChunk(chunk, _index, signal) {
         const proc = await take();
-        const kill = () => void proc.kill();
-        signal.addEventListener('abort', kill, { once: true });
+        const off = whenAborted(signal, () => void proc.kill());
         try {
           proc.stdin.end(`${chunk}\n`);
           const reader = new WavStreamReader();
@@ -114,7 +113,7 @@ export class EspeakEngine implements TtsEngine {
             );
           }
         } finally {
-          signal.removeEventListener('abort', kill);
+          off();
           await proc.kill();
         }
       },

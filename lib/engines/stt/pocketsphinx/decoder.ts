@@ -3,7 +3,7 @@
 // prints a line per segment its own endpointer closes, and the rest when stdin ends.
 import { createInterface } from 'node:readline';
 import { pcmToBytes } from '../../../audio/pcm.js';
-import { type EngineProcess, startEngineProcess } from '../../../audio/process.js';
+import { type EngineProcess, startEngineProcess, whenAborted } from '../../../audio/process.js';
 import { ArcError } from '../../../protocol/errors.js';
 
 /** The only rate the en-us acoustic model accepts. */
@@ -121,8 +121,7 @@ export class SphinxDecoder {
   async finish(signal?: AbortSignal): Promise<string> {
     this.ended = true;
     this.proc.stdin.end();
-    const onAbort = () => void this.proc.kill();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const off = whenAborted(signal, () => void this.proc.kill());
     try {
       const status = await this.proc.exited;
       signal?.throwIfAborted();
@@ -135,7 +134,7 @@ export class SphinxDecoder {
       await this.outputDone; // the last line may arrive after the exit
       return this.segments.join(' ');
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      off();
     }
   }
 

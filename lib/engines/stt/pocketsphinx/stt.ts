@@ -71,6 +71,7 @@ export class PocketSphinxSTT extends stt.STT {
 
   /** Transcript of 16 kHz mono samples. */
   async transcribe(samples: Int16Array, signal?: AbortSignal): Promise<string> {
+    signal?.throwIfAborted(); // do not spend a warm decoder on a request that is already cancelled
     const decoder = await this.pool.take();
     await decoder.ready;
     decoder.write(samples);
