@@ -112,6 +112,8 @@ describe('PocketSphinx streaming', () => {
   });
 
   it('close() mid-utterance kills its decoder and the processes under it', async () => {
+    // Let earlier tests' decoders finish exiting and the pools refill, so every live process is a waiting one.
+    await until(() => engine.pool.idle === 2 && vadEngine.pool.idle === 1 && liveChildren().length === 3);
     const waiting = liveChildren();
     const tree = new Map(waiting.map((pid) => [pid, grandchildren(pid)]));
     const stream = engine.stream();
