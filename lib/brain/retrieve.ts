@@ -1,5 +1,5 @@
 // retrieve_context: embed the utterance, then the user's top-k memories plus this session's last turns.
-import { type Database, recentConversations, type StoredTurn, searchConversations } from '../db/index.js';
+import { type Database, recentConversations, type StoredTurn, searchConversations, withDbRetry } from '../db/index.js';
 import { assertVectorFits } from '../db/store-meta.js';
 import type { Logger } from '../log.js';
 import type { Memory } from '../protocol/index.js';
@@ -49,9 +49,21 @@ export function createRetriever(options: RetrieverOptions): Retriever {
     const embedMs = t1 - t0;
     try {
       await db.ensureSchema();
+      // One quick retry: a dropped pooled connection should not cost the user their memories.
+      const retry = { attempts: 2, baseDelayMs: 20, signal, log };
       const [similar, recent] = await Promise.all([
-        searchConversations(db.pool, req.userId, vector, { k: topK, role: 'user' }),
-        recentTurns > 0 ? recentConversations(db.pool, req.sessionId, req.userId, vector, recentTurns) : [],
+        withDbRetry(
+          'memory search',
+          () => searchConversations(db.pool, req.userId, vector, { k: topK, role: 'user' }),
+          retry,
+        ),
+        recentTurns > 0
+          ? withDbRetry(
+              'recent turns',
+              () => recentConversations(db.pool, req.sessionId, req.userId, vector, recentTurns),
+              retry,
+            )
+          : [],
       ]);
       const seen = new Set(similar.map((t) => t.id));
       const memories = [
