@@ -130,14 +130,7 @@ export class PocketSphinxSpeechStream extends stt.SpeechStream {
       await u.decoder.finish(this.abortSignal);
     } catch (error) {
       if (this.abortSignal.aborted) return;
-      // One failed decoder loses one utterance, not the stream.
-      this.engine.emit('error', {
-        type: 'stt_error',
-        timestamp: Date.now(),
-        label: this.engine.label,
-        error: error as Error,
-        recoverable: true,
-      });
+      this.engine.reportError(error); // one failed decoder loses one utterance, not the stream
       return;
     }
     if (this.vadStream) {

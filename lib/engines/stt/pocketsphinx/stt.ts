@@ -54,6 +54,25 @@ export class PocketSphinxSTT extends stt.STT {
     });
   }
 
+  /**
+   * A recoverable failure (a decoder that did not start, or died mid-utterance): an `error` event for the
+   * session; with nobody listening, a warning (an EventEmitter 'error' without listeners would throw).
+   */
+  reportError(error: unknown): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    if (this.listenerCount('error') > 0) {
+      this.emit('error', {
+        type: 'stt_error',
+        timestamp: Date.now(),
+        label: this.label,
+        error: err,
+        recoverable: true,
+      });
+    } else {
+      console.warn(`${this.label}: ${err.message}`);
+    }
+  }
+
   /** Starts the pool and waits until its decoders have loaded the model. */
   static async create(options: Partial<PocketSphinxSTTOptions> = {}): Promise<PocketSphinxSTT> {
     const engine = new PocketSphinxSTT({ ...POCKETSPHINX_DEFAULTS, ...options });
