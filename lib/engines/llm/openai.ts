@@ -62,6 +62,7 @@ export class OpenAiCompatibleLlm implements LlmAdapter {
       }, ms);
     };
     arm(this.options.firstByteTimeoutMs, 'first byte');
+    const t0 = performance.now();
     const combined = anySignal(signal, timer.signal);
     try {
       let res: Response;
@@ -90,6 +91,7 @@ export class OpenAiCompatibleLlm implements LlmAdapter {
         );
       }
       if (!res.ok || !res.body) throw await httpError(res, this.url);
+      this.log.debug({ model: this.model, headersMs: Math.round(performance.now() - t0) }, 'LLM stream started');
       arm(this.options.idleTimeoutMs, 'stream idle');
       let done = false;
       try {
