@@ -172,6 +172,44 @@ describe('the brain over NATS with the OpenAI-compatible adapter', () => {
     expect(peer.requests.at(-1)?.messages.at(-1)).toEqual({ role: 'user', content: 'Tell me about Lisbon.' });
   });
 
+  it('barge-in: cancelling mid-reply stops the LLM, and what was said is still persisted, marked interrupted', async () => {
+    peer.script = { kind: 'reply', tokens: ['One.', ' Two.', ' Three.', ' Four.', ' Five.'], gapMs: 150 };
+    peer.clientAborted = false;
+    const requestId = randomUUID();
+    const stream = stack.client.stream('brain', {
+      requestId,
+      sessionId: `s-${randomUUID().slice(0, 8)}`,
+      userId: 'u-barge',
+      text: 'Count to five slowly.',
+    });
+    const deltas: string[] = [];
+    for await (const c of stream) {
+      if (c.type === 'delta') deltas.push(c.text);
+      if (deltas.length === 2) stream.cancel();
+    }
+    expect(deltas).toEqual(['One.', ' Two.']);
+    const { createPool } = await import('../../lib/db/index.js');
+    const pool = createPool({ url: host.url, max: 1, statementTimeoutMs: 5_000, log });
+    try {
+      let row: { text: string; interrupted: boolean } | undefined;
+      const until = Date.now() + 5_000;
+      while (!row && Date.now() < until) {
+        row = (
+          await pool.query('SELECT text, interrupted FROM agents.conversations WHERE id = $1', [
+            `${requestId}-assistant`,
+          ])
+        ).rows[0];
+        if (!row) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(row?.interrupted).toBe(true);
+      expect(row?.text.startsWith('One. Two.')).toBe(true);
+      expect(row?.text).not.toContain('Five.');
+      expect(peer.clientAborted).toBe(true);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('an LLM failure mid-reply reaches the caller as a typed error after the deltas before it', async () => {
     peer.script = { kind: 'disconnect-mid-stream', tokens: ['Well,'] };
     const got: BrainChunk[] = [];
