@@ -24,11 +24,14 @@ export class SessionWriter {
     this.enqueue({ kind: 'session-start', eventId: `${this.sessionId}-start`, sessionId: this.sessionId, ...body });
   }
 
-  turn(body: Body<'turn'>): void {
+  /**
+   * Stores a turn. `eventId` ties it to the brain request it belongs to (`<requestId>-user|assistant`, the
+   * ids the brain itself uses, so a turn both sides write is stored once); without one it is numbered.
+   */
+  turn(body: Body<'turn'>, eventId = `${this.sessionId}-turn-${++this.turns}`): void {
     const text = body.text.trim().slice(0, SESSION_TURN_MAX_CHARS);
     if (!text) return; // an interruption before any word was heard leaves nothing to store
-    const n = ++this.turns;
-    this.enqueue({ kind: 'turn', eventId: `${this.sessionId}-turn-${n}`, sessionId: this.sessionId, ...body, text });
+    this.enqueue({ kind: 'turn', eventId, sessionId: this.sessionId, ...body, text });
   }
 
   end(body: Body<'session-end'>): void {
@@ -36,7 +39,12 @@ export class SessionWriter {
   }
 
   recording(body: Body<'recording'>): void {
-    this.enqueue({ kind: 'recording', eventId: `${this.sessionId}-recording`, sessionId: this.sessionId, ...body } as SessionEvent);
+    this.enqueue({
+      kind: 'recording',
+      eventId: `${this.sessionId}-recording`,
+      sessionId: this.sessionId,
+      ...body,
+    } as SessionEvent);
   }
 
   /** Resolves once every write so far has been stored (or given up on). */
@@ -60,7 +68,10 @@ export class SessionWriter {
           this.log.error({ err, eventId: event.eventId, kind: event.kind }, 'session event not stored');
           return;
         }
-        this.log.warn({ eventId: event.eventId, attempt: attempt + 1, err: (err as Error).message }, 'session write failed; retrying');
+        this.log.warn(
+          { eventId: event.eventId, attempt: attempt + 1, err: (err as Error).message },
+          'session write failed; retrying',
+        );
         await sleep(delay);
       }
     }

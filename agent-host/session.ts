@@ -76,9 +76,11 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
   private readonly writer: SessionWriter;
   private startedAt = 0;
   private closed = false;
+  /** The brain request whose reply is being spoken: the assistant turn that follows is stored under its id. */
+  private replyRequest: { id: string; failed: boolean; text: string } | undefined;
 
   constructor(
-    private readonly deps: VoiceSessionDeps,
+    deps: VoiceSessionDeps,
     options: Required2<VoiceSessionOptions, keyof typeof DEFAULT_SESSION_OPTIONS>,
   ) {
     super();
@@ -86,19 +88,33 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
     const o = this.options;
     this.log = deps.log.child({ sessionId: o.sessionId, userId: o.userId });
     this.writer = new SessionWriter(deps.client, this.log, o.sessionId);
-    this.turns = new TurnTracker(o.sessionId, (t) => this.emitEvent({ type: 'turn', turnId: t.turnId, stages: t.stages, at: Date.now() }));
+    this.turns = new TurnTracker(o.sessionId, (t) =>
+      this.emitEvent({ type: 'turn', turnId: t.turnId, stages: t.stages, at: Date.now() }),
+    );
     this.llm = new SherlockLLM({
       client: deps.client,
       log: this.log,
       sessionId: o.sessionId,
       userId: o.userId,
       apology: o.apology,
+      onStart: (id, text) => {
+        this.replyRequest = { id, failed: false, text };
+      },
       onDelta: (requestId, delta, first) => {
         if (first) this.turns.mark('brainFirstDelta');
         this.emitEvent({ type: 'reply', requestId, delta, at: Date.now() });
       },
       onContext: (requestId, memories) => this.emitEvent({ type: 'memories', requestId, memories, at: Date.now() }),
-      onError: (_id, err) => this.emitEvent({ type: 'error', code: (err as { code?: string }).code ?? 'internal', message: err.message, at: Date.now() }),
+      onError: (id, err) => {
+        // The brain stores the user's turn; when it failed, it may not have: store it here (same event id).
+        if (this.replyRequest?.id === id) this.replyRequest.failed = true;
+        this.emitEvent({
+          type: 'error',
+          code: (err as { code?: string }).code ?? 'internal',
+          message: err.message,
+          at: Date.now(),
+        });
+      },
     });
     this.tts = new PiperTTS({
       client: deps.client,
@@ -167,9 +183,37 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
     }
     if (this.options.persist) this.writer.end({ endTime: new Date().toISOString() });
     await this.writer.flush();
-    this.emitEvent({ type: 'session', state: 'ended', sessionId: this.options.sessionId, userId: this.options.userId, at: Date.now() });
+    this.emitEvent({
+      type: 'session',
+      state: 'ended',
+      sessionId: this.options.sessionId,
+      userId: this.options.userId,
+      at: Date.now(),
+    });
     this.log.info({ reason, durationMs: Date.now() - this.startedAt }, 'session ended');
     this.emit('closed');
+  }
+
+  /** Stores what the agent said, as heard; for a failed brain call also the user's turn it never stored. */
+  private persistReply(text: string, interrupted: boolean, at: number): void {
+    const o = this.options;
+    const request = this.replyRequest;
+    this.replyRequest = undefined;
+    const createdAt = new Date(at).toISOString();
+    if (request?.failed) {
+      this.writer.turn(
+        { userId: o.userId, role: 'user', text: request.text, createdAt: new Date(at - 1).toISOString() },
+        `${request.id}-user`,
+      );
+    }
+    const body = {
+      userId: o.userId,
+      role: 'assistant' as const,
+      text,
+      createdAt,
+      ...(interrupted ? { interrupted: true } : {}),
+    };
+    this.writer.turn(body, request ? `${request.id}-assistant` : undefined);
   }
 
   private emitEvent(event: AgentEvent): void {
@@ -205,20 +249,17 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
       if (item.role === 'assistant') {
         this.emitEvent({ type: 'reply-end', text, interrupted: item.interrupted, at: ev.createdAt });
       }
-      if (o.persist && (item.role === 'user' || item.role === 'assistant')) {
-        this.writer.turn({
-          userId: o.userId,
-          role: item.role,
-          text,
-          ...(item.interrupted ? { interrupted: true } : {}),
-          createdAt: new Date(ev.createdAt).toISOString(),
-        });
-      }
+      if (o.persist && item.role === 'assistant') this.persistReply(text, item.interrupted, ev.createdAt);
     });
     s.on(voice.AgentSessionEventTypes.Error, (ev) => {
       const err = ev.error as { message?: string; code?: string } | undefined;
       this.log.warn({ err: err?.message, source: ev.source?.constructor?.name }, 'session error');
-      this.emitEvent({ type: 'error', code: err?.code ?? 'internal', message: err?.message ?? 'session error', at: ev.createdAt });
+      this.emitEvent({
+        type: 'error',
+        code: err?.code ?? 'internal',
+        message: err?.message ?? 'session error',
+        at: ev.createdAt,
+      });
     });
     s.on(voice.AgentSessionEventTypes.Close, () => {
       if (!this.closed) void this.close('agent session closed');

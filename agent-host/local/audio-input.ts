@@ -27,11 +27,17 @@ export class LocalAudioInput extends voice.AudioInput {
   pushPcm(pcm: Int16Array, sampleRate: number): void {
     if (this.ended) return;
     if (!(INPUT_SAMPLE_RATES as readonly number[]).includes(sampleRate)) {
-      throw new ArcError('unsupported_audio', `sample rate ${sampleRate} Hz is not supported (use ${INPUT_SAMPLE_RATES.join(', ')})`);
+      throw new ArcError(
+        'unsupported_audio',
+        `sample rate ${sampleRate} Hz is not supported (use ${INPUT_SAMPLE_RATES.join(', ')})`,
+      );
     }
     if (pcm.length === 0) return;
     if ((pcm.length / sampleRate) * 1000 > MAX_INPUT_FRAME_MS) {
-      throw new ArcError('unsupported_audio', `a frame of ${pcm.length} samples is longer than ${MAX_INPUT_FRAME_MS} ms`);
+      throw new ArcError(
+        'unsupported_audio',
+        `a frame of ${pcm.length} samples is longer than ${MAX_INPUT_FRAME_MS} ms`,
+      );
     }
     this.controller?.enqueue(new AudioFrame(pcm, sampleRate, 1, pcm.length));
   }

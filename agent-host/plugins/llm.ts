@@ -1,6 +1,6 @@
 // SherlockLLM: an agents-js LLM whose "model" is the brain function, reached through FunctionClient.
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_API_CONNECT_OPTIONS, type APIConnectOptions, llm } from '@livekit/agents';
+import { type APIConnectOptions, DEFAULT_API_CONNECT_OPTIONS, llm } from '@livekit/agents';
 import type { FunctionClient } from '../../lib/bus/client.js';
 import type { Logger } from '../../lib/log.js';
 import type { BrainChunk, HistoryTurn, Memory } from '../../lib/protocol/index.js';
@@ -18,6 +18,8 @@ export interface SherlockLLMOptions {
   historyTurns: number;
   /** Said when the brain cannot be reached, so the user hears something and the session stays up. */
   apology: string;
+  /** Called when a brain request starts (the reply that follows belongs to it). */
+  onStart?: (requestId: string, text: string) => void;
   /** Called for each text delta as it arrives (`first` for the first of a reply). */
   onDelta?: (requestId: string, delta: string, first: boolean) => void;
   /** Called with the memories the brain retrieved for a turn (shown in the UI). */
@@ -78,13 +80,15 @@ export class SherlockLLMStream extends llm.LLMStream {
     const o = this.#owner.options;
     const { text, history } = lastUserTurn(this.chatCtx, o.historyTurns);
     if (!text) return;
+    o.onStart?.(this.requestId, text);
     const signal = this.abortController.signal;
     const put = (content: string) => this.queue.put({ id: this.requestId, delta: { role: 'assistant', content } });
     let spoke = false;
     try {
       const stream = o.client.stream(
         'brain',
-        { requestId: this.requestId, sessionId: o.sessionId, userId: o.userId, text, history },
+        // The brain stores the user's turn (it has its embedding); the host stores the reply as heard.
+        { requestId: this.requestId, sessionId: o.sessionId, userId: o.userId, text, history, persist: 'user' },
         { signal },
       );
       for await (const chunk of stream) {
@@ -102,7 +106,10 @@ export class SherlockLLMStream extends llm.LLMStream {
     } catch (err) {
       if (signal.aborted) return; // interrupted: the stream was cancelled on purpose
       const error = err instanceof Error ? err : new Error(String(err));
-      o.log.warn({ requestId: this.requestId, err: error.message, code: (err as { code?: string }).code }, 'brain failed; apologising');
+      o.log.warn(
+        { requestId: this.requestId, err: error.message, code: (err as { code?: string }).code },
+        'brain failed; apologising',
+      );
       o.onError?.(this.requestId, error);
       // Keep what was already said; otherwise apologise so the user is never left in silence.
       if (!spoke) put(o.apology);
@@ -111,7 +118,10 @@ export class SherlockLLMStream extends llm.LLMStream {
 }
 
 /** The text the brain answers (the last user message) and the turns before it, oldest first. */
-export function lastUserTurn(chatCtx: llm.ChatContext, historyTurns: number): { text?: string; history: HistoryTurn[] } {
+export function lastUserTurn(
+  chatCtx: llm.ChatContext,
+  historyTurns: number,
+): { text?: string; history: HistoryTurn[] } {
   const messages = chatCtx.items.filter(
     (i): i is llm.ChatMessage => i instanceof llm.ChatMessage && (i.role === 'user' || i.role === 'assistant'),
   );

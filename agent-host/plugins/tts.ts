@@ -7,8 +7,8 @@ import { AudioFrame } from '@livekit/rtc-node';
 import { FrameChunker, pcmFromBytes } from '../../lib/audio/index.js';
 import type { FunctionClient } from '../../lib/bus/client.js';
 import type { Logger } from '../../lib/log.js';
-import { type ChunkerOptions, SpeakableChunker } from '../../lib/text/chunker.js';
 import { ArcError, HDR_SAMPLE_RATE } from '../../lib/protocol/index.js';
+import { type ChunkerOptions, SpeakableChunker } from '../../lib/text/chunker.js';
 import { AsyncQueue } from '../../lib/util/async-queue.js';
 import { Semaphore } from '../../lib/util/semaphore.js';
 
@@ -113,7 +113,12 @@ export class PiperSynthesizeStream extends tts.SynthesizeStream {
     const start = async (text: string) => {
       const release = await slots.acquire(signal);
       if (index === 0) this.markStarted();
-      const timing: ChunkTiming = { requestId: `${requestId}-${index}`, index: index++, text, sentAt: performance.now() };
+      const timing: ChunkTiming = {
+        requestId: `${requestId}-${index}`,
+        index: index++,
+        text,
+        sentAt: performance.now(),
+      };
       o.onChunk?.(timing);
       const job: Job = { timing, frames: new AsyncQueue<AudioFrame>() };
       order.push(job);
@@ -173,7 +178,10 @@ export class PiperSynthesizeStream extends tts.SynthesizeStream {
             frame,
             final: false,
             ...(first
-              ? { deltaText: job.timing.text, timedTranscripts: [voice.createTimedString({ text: job.timing.text, startTime: offset })] }
+              ? {
+                  deltaText: job.timing.text,
+                  timedTranscripts: [voice.createTimedString({ text: job.timing.text, startTime: offset })],
+                }
               : {}),
           };
           first = false;

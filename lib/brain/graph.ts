@@ -79,7 +79,10 @@ export function buildBrainGraph(deps: BrainDeps) {
   }
 
   function persistNow(state: State, reply: string, interrupted: boolean): void {
+    const include = state.request.persist ?? 'all';
+    if (include === 'none') return;
     deps.persister.persist({
+      include,
       requestId: state.request.requestId,
       sessionId: state.request.sessionId,
       userId: state.request.userId,

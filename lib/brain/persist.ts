@@ -14,6 +14,8 @@ export interface TurnToPersist {
   reply: string;
   /** Barge-in: `reply` is only what was generated before the cut. */
   interrupted: boolean;
+  /** `user`: store only the user's turn (the voice host stores the reply as heard). */
+  include: 'all' | 'user';
   startedAt: Date;
 }
 
@@ -40,7 +42,7 @@ export function createPersister(write: WriteFn, log: Logger): Persister {
           embedding: turn.userEmbedding,
         },
       ];
-      if (turn.reply.trim() !== '') {
+      if (turn.include === 'all' && turn.reply.trim() !== '') {
         events.push({
           kind: 'turn',
           eventId: `${turn.requestId}-assistant`,

@@ -26,7 +26,13 @@ export const turnStages = z.object({
 export type TurnStages = z.infer<typeof turnStages>;
 
 export const agentEvent = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('session'), state: z.enum(['started', 'ended']), sessionId: z.string(), userId: z.string(), at }),
+  z.object({
+    type: z.literal('session'),
+    state: z.enum(['started', 'ended']),
+    sessionId: z.string(),
+    userId: z.string(),
+    at,
+  }),
   z.object({
     type: z.literal('state'),
     agent: z.enum(['initializing', 'idle', 'listening', 'thinking', 'speaking']).optional(),

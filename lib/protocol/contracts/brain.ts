@@ -21,6 +21,11 @@ export const brainRequest = z.object({
   userId,
   text: spokenText(BRAIN_MAX_TEXT_CHARS),
   history: z.array(historyTurn).max(50).optional(),
+  /**
+   * Which turns the brain stores through session-write: `all` (default: text clients), `user` (the voice
+   * host stores the agent's turn itself, as actually heard), or `none`.
+   */
+  persist: z.enum(['all', 'user', 'none']).optional(),
 });
 export type BrainRequest = z.infer<typeof brainRequest>;
 
