@@ -49,12 +49,12 @@ describe.each(Object.keys(WER_BOUND) as (keyof typeof WER_BOUND)[])('flite %s �
       const hyps = await Promise.all(
         batch.map(async (ref) => sttEngine.transcribe(resample(await speak(ref, voice), 48000, 16000))),
       );
-      batch.forEach((ref, j) => pairs.push({ ref, hyp: hyps[j] as string }));
+      for (const [j, ref] of batch.entries()) pairs.push({ ref, hyp: hyps[j] as string });
     }
     const { errors, words, wer } = wordErrorRate(pairs);
-    console.log(
+    process.stdout.write(
       `round trip flite ${voice} 48 kHz → 16 kHz → PocketSphinx: WER ${(wer * 100).toFixed(1)} % (${errors}/${words} words)\n` +
-        pairs.map((p) => `  ${p.ref}  →  ${p.hyp}`).join('\n'),
+        `${pairs.map((p) => `  ${p.ref}  →  ${p.hyp}`).join('\n')}\n`,
     );
     expect(wer).toBeLessThan(WER_BOUND[voice]);
   });

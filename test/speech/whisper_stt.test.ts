@@ -43,7 +43,7 @@ describe.skipIf(!model)('Whisper transcription (WHISPER_MODEL)', () => {
         pairs.push({ ref, hyp: await engine.transcribe(audio) });
       }
       const { wer } = wordErrorRate(pairs);
-      console.log(`whisper WER ${(wer * 100).toFixed(1)} %`);
+      process.stdout.write(`whisper WER ${(wer * 100).toFixed(1)} %\n`);
       expect(wer).toBeLessThan(0.15);
     } finally {
       await engine.close();

@@ -47,6 +47,7 @@ export async function* streamSpeech(
   const queue = new AsyncQueue<Piece>();
   let listenerAt = -1;
   let wakeProducer: (() => void) | undefined;
+  signal.addEventListener('abort', () => wakeProducer?.(), { once: true });
 
   const produce = async () => {
     let index = 0;
