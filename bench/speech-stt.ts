@@ -11,6 +11,7 @@ import { AudioFrame } from '@livekit/rtc-node';
 import { FrameChunker } from '../lib/audio/frames.js';
 import { readWav } from '../lib/audio/wav.js';
 import { SphinxDecoder } from '../lib/engines/stt/pocketsphinx/decoder.js';
+import type { UtteranceDecoder } from '../lib/engines/stt/pocketsphinx/options.js';
 import { PocketSphinxSTT } from '../lib/engines/stt/pocketsphinx/stt.js';
 import { wordErrorRate } from '../lib/text/wer.js';
 import { formatTable, ms, percentiles } from './stats.js';
@@ -95,15 +96,19 @@ async function streaming(engine: PocketSphinxSTT, audio: Int16Array[], flushAtEn
   return r;
 }
 
-async function batch(audio: Int16Array[], decoderFor: () => Promise<SphinxDecoder>): Promise<Result> {
+async function batch(
+  audio: Int16Array[],
+  decoderFor: () => Promise<UtteranceDecoder>,
+  release: (d: UtteranceDecoder) => void = () => {},
+): Promise<Result> {
   const r = empty();
   for (const [i, samples] of audio.entries()) {
     const utterance = Int16Array.from([...LEAD, ...samples, ...TRAIL.subarray(0, 4800)]);
     const t0 = performance.now();
     const decoder = await decoderFor();
-    await decoder.ready;
     decoder.write(utterance);
     const text = await decoder.finish();
+    release(decoder);
     const dt = performance.now() - t0;
     r.latency.push(dt);
     r.decodeSeconds += dt / 1000;
@@ -128,20 +133,35 @@ export async function benchStt(): Promise<string> {
     ]);
   };
 
-  const fast = await PocketSphinxSTT.create({ poolSize: 2 });
-  row('streaming, warm decoder, flush at speech end', await streaming(fast, audio, true), false);
-  row('batch at speech end, warm decoder', await batch(audio, () => fast.pool.take()), true);
-  await fast.close();
+  for (const backend of ['native', 'process'] as const) {
+    const engine = await PocketSphinxSTT.create({ poolSize: 2, backend });
+    row(`${backend}: streaming, flush at speech end`, await streaming(engine, audio, true), false);
+    row(
+      `${backend}: batch at speech end, warm decoder`,
+      await batch(
+        audio,
+        () => engine.pool.take(),
+        (d) => engine.release(d),
+      ),
+      true,
+    );
+    await engine.close();
+  }
 
-  const accurate = await PocketSphinxSTT.create({ poolSize: 2, secondPass: true });
-  row('batch at speech end, warm decoder, second pass', await batch(audio, () => accurate.pool.take()), true);
+  const accurate = await PocketSphinxSTT.create({ poolSize: 1, backend: 'native', secondPass: true });
+  row('native: streaming, flush at speech end, second pass', await streaming(accurate, audio, true), false);
   await accurate.close();
 
-  row('batch at speech end, process started then (baseline)', await batch(audio, () => SphinxDecoder.start()), true);
+  const start = async () => {
+    const d = await SphinxDecoder.start();
+    await d.ready;
+    return d;
+  };
+  row('process started at speech end, batch (the old path)', await batch(audio, start), true);
 
   const vad = await silero.VAD.load({ minSilenceDuration: 300 });
   const withVad = await PocketSphinxSTT.create({ poolSize: 2, vad });
-  row('streaming, Silero VAD cuts (min silence 300 ms)', await streaming(withVad, audio, false), false);
+  row('native: streaming, Silero VAD cuts (min silence 300 ms)', await streaming(withVad, audio, false), false);
   await withVad.close();
 
   return formatTable(['PocketSphinx mode', 'end of speech → final P50 / P95 ms', 'RTF', 'WER'], rows);

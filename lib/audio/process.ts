@@ -126,6 +126,11 @@ export interface WarmPoolOptions<T> {
   usable: (member: T) => boolean;
   dispose: (member: T) => Promise<unknown>;
   onError?: (err: unknown) => void;
+  /**
+   * Members come back after use (`give()`) instead of being used up: `take()` then starts no replacement,
+   * and one is started only when none is waiting.
+   */
+  reusable?: boolean;
 }
 
 /**
@@ -157,8 +162,19 @@ export class WarmPool<T> {
       void this.options.dispose(member);
       member = this.ready.shift();
     }
-    this.refill();
+    if (!this.options.reusable) this.refill();
     return member ?? this.options.create();
+  }
+
+  /** Hands back a reusable member: kept while the pool is short of `size`, else disposed. */
+  give(member: T): void {
+    const usable = this.options.usable(member);
+    if (!this.closed && usable && this.ready.length < this.options.size) {
+      this.ready.unshift(member); // the most recently used goes out first: its caches are warm
+      return;
+    }
+    void this.options.dispose(member);
+    if (!usable && this.options.reusable) this.refill(); // a broken member is replaced behind the caller
   }
 
   /** Stops every waiting member; later `take()` calls fail. */

@@ -26,18 +26,18 @@ beforeAll(() => {
   speech = SAID.map((s) => fliteReferenceBySox(s, 'kal16'));
 });
 
-afterAll(async () => {
-  await expectNoEngineProcesses();
-});
-
-type Ev = { type: string; text: string };
+type Ev = { type: string; text: string; id?: string };
 
 function collector(stream: stt.SpeechStream) {
   const events: Ev[] = [];
   const waiters: { type: string; resolve: () => void }[] = [];
   const done = (async () => {
     for await (const ev of stream) {
-      const e = { type: stt.SpeechEventType[ev.type] as string, text: ev.alternatives?.[0]?.text ?? '' };
+      const e = {
+        type: stt.SpeechEventType[ev.type] as string,
+        text: ev.alternatives?.[0]?.text ?? '',
+        id: ev.requestId,
+      };
       events.push(e);
       for (const w of waiters.filter((w) => w.type === e.type)) w.resolve();
     }
@@ -50,36 +50,53 @@ function push(stream: stt.SpeechStream, samples: Int16Array, rate = 16000): void
   for (const f of toFrames(samples, rate)) stream.pushFrame(new AudioFrame(f, rate, 1, f.length));
 }
 
-describe('PocketSphinx streaming', () => {
+describe.each(['native', 'process'] as const)('PocketSphinx streaming, %s back end', (backend) => {
   let engine: PocketSphinxSTT;
   let vadEngine: PocketSphinxSTT;
+  // Each process decoder is sh + cat + pocketsphinx_continuous; liveChildren() counts the sh.
+  const processes = (n: number) => (backend === 'process' ? n : 0);
   beforeAll(async () => {
-    engine = await PocketSphinxSTT.create({ poolSize: 2 });
-    vadEngine = await PocketSphinxSTT.create({ poolSize: 1, vad: await silero.VAD.load({ minSilenceDuration: 300 }) });
+    engine = await PocketSphinxSTT.create({ poolSize: 2, backend });
+    const vad = await silero.VAD.load({ minSilenceDuration: 300 });
+    vadEngine = await PocketSphinxSTT.create({ poolSize: 1, backend, vad });
   });
   afterAll(async () => {
     await engine?.close();
     await vadEngine?.close();
+    await expectNoEngineProcesses();
   });
 
-  it('keeps decoders started and loaded before any audio arrives', () => {
+  it('keeps decoders loaded before any audio arrives', () => {
+    expect(engine.backend).toBe(backend);
+    expect(engine.capabilities.interimResults).toBe(backend === 'native');
     expect(engine.pool.idle).toBe(2);
     expect(vadEngine.pool.idle).toBe(1);
-    expect(liveChildren()).toHaveLength(3);
+    expect(liveChildren()).toHaveLength(processes(3));
   });
 
-  it('with a VAD: START, FINAL, END per utterance, in order, with the words said', async () => {
+  it('with a VAD: START, (INTERIM…), FINAL, END per utterance, in order, with the words said', async () => {
     const stream = vadEngine.stream();
     const c = collector(stream);
     push(stream, concatPcm([second(0.5), ...speech.flatMap((s) => [s, second(1)])]));
     for (let i = 0; i < SAID.length; i++) await c.next('END_OF_SPEECH');
     stream.endInput();
     await c.done;
-    const types = c.events.map((e) => e.type).filter((t) => t !== 'RECOGNITION_USAGE');
+    const types = c.events.map((e) => e.type).filter((t) => t !== 'RECOGNITION_USAGE' && t !== 'INTERIM_TRANSCRIPT');
     expect(types).toEqual(SAID.flatMap(() => ['START_OF_SPEECH', 'FINAL_TRANSCRIPT', 'END_OF_SPEECH']));
     const ends = c.events.filter((e) => e.type === 'END_OF_SPEECH').map((e) => e.text);
     expect(wordErrorRate(SAID.map((ref, i) => ({ ref, hyp: ends[i] ?? '' }))).wer).toBeLessThan(0.2);
     expect(c.events.filter((e) => e.type === 'RECOGNITION_USAGE')).toHaveLength(3);
+    const interims = c.events.filter((e) => e.type === 'INTERIM_TRANSCRIPT');
+    if (backend === 'native') {
+      // Interims come between START and FINAL of their utterance and grow into it.
+      expect(interims.length).toBeGreaterThanOrEqual(SAID.length);
+      const firstFinal = c.events.findIndex((e) => e.type === 'FINAL_TRANSCRIPT');
+      const firstInterim = c.events.findIndex((e) => e.type === 'INTERIM_TRANSCRIPT');
+      expect(firstInterim).toBeGreaterThan(c.events.findIndex((e) => e.type === 'START_OF_SPEECH'));
+      expect(firstInterim).toBeLessThan(firstFinal);
+    } else {
+      expect(interims).toEqual([]);
+    }
   });
 
   it('flush() ends the utterance at once: its final comes before any later audio is pushed', async () => {
@@ -89,7 +106,7 @@ describe('PocketSphinx streaming', () => {
     const final = c.next('FINAL_TRANSCRIPT');
     stream.flush();
     await final;
-    expect(c.events.map((e) => e.type)).toEqual(['FINAL_TRANSCRIPT']);
+    expect(c.events.map((e) => e.type).filter((t) => t !== 'INTERIM_TRANSCRIPT')).toEqual(['FINAL_TRANSCRIPT']);
     push(stream, concatPcm([second(0.3), speech[2] as Int16Array, second(0.3)]));
     stream.flush();
     await c.next('RECOGNITION_USAGE');
@@ -111,7 +128,25 @@ describe('PocketSphinx streaming', () => {
     expect(wordErrorRate([{ ref: `${SAID[0]} ${SAID[2]}`, hyp: finals.join(' ') }]).wer).toBeLessThan(0.2);
   });
 
-  it('close() mid-utterance kills its decoder and the processes under it', async () => {
+  it('a decoder is reused (native) or replaced (process) after each utterance; the pool stays full', async () => {
+    await until(() => engine.pool.idle === 2);
+    const stream = engine.stream();
+    const c = collector(stream);
+    for (let i = 0; i < 3; i++) {
+      push(stream, concatPcm([second(0.2), speech[1] as Int16Array]));
+      const final = c.next('RECOGNITION_USAGE');
+      stream.flush();
+      await final;
+    }
+    stream.endInput();
+    await c.done;
+    const ids = new Set(c.events.filter((e) => e.type === 'RECOGNITION_USAGE').map((e) => e.id));
+    expect(ids.size).toBe(backend === 'native' ? 1 : 3);
+    await until(() => engine.pool.idle === 2);
+    expect(engine.pool.idle).toBe(2);
+  });
+
+  it.runIf(backend === 'process')('close() mid-utterance kills its decoder and the processes under it', async () => {
     // Let earlier tests' decoders finish exiting and the pools refill, so every live process is a waiting one.
     await until(() => engine.pool.idle === 2 && vadEngine.pool.idle === 1 && liveChildren().length === 3);
     const waiting = liveChildren();
@@ -125,9 +160,30 @@ describe('PocketSphinx streaming', () => {
     await until(() => waiting.filter(isRunning).length === waiting.length - 1);
     const killed = waiting.filter((pid) => !isRunning(pid));
     expect(killed).toHaveLength(1);
-    for (const pid of tree.get(killed[0] as number) ?? []) expect(isRunning(pid)).toBe(false);
-    expect(tree.get(killed[0] as number)?.length).toBe(2); // cat and pocketsphinx_continuous
+    const under = tree.get(killed[0] as number) ?? [];
+    expect(under).toHaveLength(2); // cat and pocketsphinx_continuous
+    await until(() => under.every((pid) => !isRunning(pid)), 2_000); // killed with the group; reaped by init
+    for (const pid of under) expect(isRunning(pid)).toBe(false);
   });
+
+  it.runIf(backend === 'native')(
+    'close() mid-utterance returns the decoder to the pool, ready for the next',
+    async () => {
+      await until(() => engine.pool.idle === 2);
+      const stream = engine.stream();
+      const c = collector(stream);
+      push(stream, concatPcm([second(0.3), speech[0] as Int16Array]));
+      await c.next('INTERIM_TRANSCRIPT');
+      expect(engine.pool.idle).toBe(1);
+      stream.close();
+      await c.done;
+      await until(() => engine.pool.idle === 2);
+      expect(engine.pool.idle).toBe(2);
+      expect(await engine.transcribe(concatPcm([second(0.3), speech[1] as Int16Array, second(0.3)]))).toMatch(
+        /timer for ten minutes/,
+      );
+    },
+  );
 });
 
 async function until(condition: () => boolean, ms = 5_000): Promise<void> {

@@ -5,9 +5,11 @@ import { PocketSphinxSTT, type PocketSphinxSTTOptions } from './pocketsphinx/stt
 import { WhisperSTT, type WhisperSTTOptions } from './whisper.js';
 
 export * from './input.js';
-export { SPHINX_RATE, SphinxDecoder } from './pocketsphinx/decoder.js';
+export { SphinxDecoder } from './pocketsphinx/decoder.js';
+export { loadSphinxLibrary, NativeSphinxDecoder } from './pocketsphinx/native.js';
+export { SPHINX_RATE, type SphinxOptions, type UtteranceDecoder } from './pocketsphinx/options.js';
 export { PocketSphinxSpeechStream } from './pocketsphinx/stream.js';
-export { POCKETSPHINX_DEFAULTS, PocketSphinxSTT } from './pocketsphinx/stt.js';
+export { POCKETSPHINX_DEFAULTS, PocketSphinxSTT, resolveBackend } from './pocketsphinx/stt.js';
 export { loadWhisperBinding, WhisperSTT } from './whisper.js';
 
 export interface SttChoice {

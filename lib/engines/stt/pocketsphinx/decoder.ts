@@ -1,45 +1,18 @@
-// One PocketSphinx decoder process (Debian's pocketsphinx_continuous) fed raw 16 kHz PCM on stdin. It loads
+// The `process` back end: one PocketSphinx decoder process (Debian's pocketsphinx_continuous) fed raw 16 kHz PCM on stdin. It loads
 // its model when started (~250–350 ms, paid in the warm pool, not by the caller), decodes audio as it arrives,
 // prints a line per segment its own endpointer closes, and the rest when stdin ends.
 import { createInterface } from 'node:readline';
 import { pcmToBytes } from '../../../audio/pcm.js';
 import { type EngineProcess, startEngineProcess, whenAborted } from '../../../audio/process.js';
 import { ArcError } from '../../../protocol/errors.js';
+import { decoderArgs, SPHINX_DEFAULTS, SPHINX_RATE, type SphinxOptions, type UtteranceDecoder } from './options.js';
 
-/** The only rate the en-us acoustic model accepts. */
-export const SPHINX_RATE = 16000;
 /** Printed by pocketsphinx_continuous after the model is loaded, just before it reads audio. */
 const READY_MARK = 'COMPILED ON';
 
-export interface SphinxOptions {
-  /** pocketsphinx_continuous executable. */
-  command: string;
-  /** Acoustic model, language model and dictionary; the package's en-us model when unset. */
-  hmm?: string;
-  lm?: string;
-  dict?: string;
-  /**
-   * Run the second (flat-lexicon) search pass at end of utterance: ~half the word errors, but ~100 ms more
-   * between end of speech and the final transcript. Off by default: latency is the product.
-   */
-  secondPass: boolean;
-  /** Further `-name value` arguments for pocketsphinx_continuous. */
-  extraArgs: string[];
-}
-
-export const SPHINX_DEFAULTS: SphinxOptions = { command: 'pocketsphinx_continuous', secondPass: false, extraArgs: [] };
-
-function argsFor(o: SphinxOptions): string[] {
-  const args = ['-infile', '/dev/stdin', '-samprate', String(SPHINX_RATE), '-fwdflat', o.secondPass ? 'yes' : 'no'];
-  if (o.hmm) args.push('-hmm', o.hmm);
-  if (o.lm) args.push('-lm', o.lm);
-  if (o.dict) args.push('-dict', o.dict);
-  return [...args, ...o.extraArgs];
-}
-
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-export class SphinxDecoder {
+export class SphinxDecoder implements UtteranceDecoder {
   /** Segments printed so far, in order. */
   readonly segments: string[] = [];
   /** Resolves when the model is loaded and the decoder is reading audio. */
@@ -86,13 +59,21 @@ export class SphinxDecoder {
    */
   static async start(options: Partial<SphinxOptions> = {}): Promise<SphinxDecoder> {
     const o = { ...SPHINX_DEFAULTS, ...options };
-    const script = `cat | exec ${[o.command, ...argsFor(o)].map(quote).join(' ')}`;
+    const args = ['-infile', '/dev/stdin', ...decoderArgs(o)];
+    const script = `cat | exec ${[o.command, ...args].map(quote).join(' ')}`;
     return new SphinxDecoder(await startEngineProcess('pocketsphinx', 'sh', ['-c', script]));
   }
 
   get pid(): number {
     return this.proc.pid;
   }
+
+  get id(): string {
+    return `sphinx-${this.proc.pid}`;
+  }
+
+  /** pocketsphinx_continuous prints no partial hypotheses. */
+  onPartial(): void {}
 
   /** Still running (a decoder that died waiting in a pool must not be handed out). */
   get alive(): boolean {

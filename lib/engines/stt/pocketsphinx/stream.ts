@@ -1,13 +1,13 @@
 // Streaming recognition: a decoder is taken from the warm pool when an utterance starts and fed audio as it
-// arrives, so at end of speech only the last ~100 ms of audio and the search's end remain (~50–70 ms).
+// arrives, so at end of speech only the end of the search remains (~10 ms in-process, ~85 ms with a process).
 import { type APIConnectOptions, asLanguageCode, stt, VADEventType, type VADStream } from '@livekit/agents';
 import type { AudioFrame } from '@livekit/rtc-node';
 import { checkFormat } from '../input.js';
-import { SPHINX_RATE, type SphinxDecoder } from './decoder.js';
+import { SPHINX_RATE, type UtteranceDecoder } from './options.js';
 import type { PocketSphinxSTT } from './stt.js';
 
 interface Utterance {
-  decoder: SphinxDecoder;
+  decoder: UtteranceDecoder;
   /** Stream position (seconds) where it started. */
   start: number;
   texts: string[];
@@ -43,7 +43,7 @@ export class PocketSphinxSpeechStream extends stt.SpeechStream {
     this.closeVad();
     const open = this.utterance;
     this.utterance = undefined;
-    void open?.decoder.kill();
+    if (open) void this.engine.discard(open.decoder);
   }
 
   protected async run(): Promise<void> {
@@ -53,7 +53,7 @@ export class PocketSphinxSpeechStream extends stt.SpeechStream {
     } finally {
       const open = this.utterance;
       this.utterance = undefined;
-      await open?.decoder.kill();
+      if (open) await this.engine.discard(open.decoder);
     }
   }
 
@@ -118,6 +118,8 @@ export class PocketSphinxSpeechStream extends stt.SpeechStream {
       u.texts.push(text);
       this.put(stt.SpeechEventType.FINAL_TRANSCRIPT, text, u);
     });
+    // Interim transcripts carry the open segment's growing hypothesis (in-process back end only).
+    decoder.onPartial((text) => this.put(stt.SpeechEventType.INTERIM_TRANSCRIPT, text, u));
     this.utterance = u;
     if (announce) this.send({ type: stt.SpeechEventType.START_OF_SPEECH });
   }
@@ -129,9 +131,10 @@ export class PocketSphinxSpeechStream extends stt.SpeechStream {
     try {
       await u.decoder.finish(this.abortSignal);
     } catch (error) {
-      if (this.abortSignal.aborted) return;
-      this.engine.reportError(error); // one failed decoder loses one utterance, not the stream
+      if (!this.abortSignal.aborted) this.engine.reportError(error); // one failed decoder loses one utterance
       return;
+    } finally {
+      this.engine.release(u.decoder);
     }
     if (this.vadStream) {
       this.send({
@@ -142,13 +145,13 @@ export class PocketSphinxSpeechStream extends stt.SpeechStream {
     }
     this.send({
       type: stt.SpeechEventType.RECOGNITION_USAGE,
-      requestId: `sphinx-${u.decoder.pid}`,
+      requestId: u.decoder.id,
       recognitionUsage: { audioDuration: u.decoder.audioSeconds },
     });
   }
 
   private put(type: stt.SpeechEventType, text: string, u: Utterance): void {
-    this.send({ type, requestId: `sphinx-${u.decoder.pid}`, alternatives: [this.data(text, u)] });
+    this.send({ type, requestId: u.decoder.id, alternatives: [this.data(text, u)] });
   }
 
   /** Events after close() have nobody to go to. */

@@ -1,13 +1,18 @@
-// PocketSphinx as an agents-js `stt.STT`: a warm pool of started decoders, so neither `recognize()` nor a
-// stream's utterance waits for a process to start or a model to load.
+// PocketSphinx as an agents-js `stt.STT`: a warm pool of loaded decoders (in-process, or processes), so neither
+// `recognize()` nor a stream's utterance waits for a process to start or a model to load.
 import { type APIConnectOptions, type stt as agentsStt, asLanguageCode, stt, type VAD } from '@livekit/agents';
 import { WarmPool } from '../../../audio/process.js';
 import { type AudioInput, framesToPcm, wavToPcm } from '../input.js';
-import { SPHINX_DEFAULTS, SPHINX_RATE, SphinxDecoder, type SphinxOptions } from './decoder.js';
+import { SphinxDecoder } from './decoder.js';
+import { loadSphinxLibrary, NativeSphinxDecoder } from './native.js';
+import { SPHINX_DEFAULTS, SPHINX_RATE, type SphinxOptions, type UtteranceDecoder } from './options.js';
 import { PocketSphinxSpeechStream } from './stream.js';
 
 export interface PocketSphinxSTTOptions extends SphinxOptions {
-  /** Decoders kept started and waiting (each ~40 MB). One is taken per utterance and replaced behind it. */
+  /**
+   * Decoders kept loaded and waiting (each ~40 MB): one per utterance decoded at once. Native decoders come
+   * back after each utterance; a process is used up and replaced behind it.
+   */
   poolSize: number;
   /**
    * Voice activity detector that cuts a stream into utterances (e.g. the host's Silero). Without one the
@@ -24,34 +29,56 @@ export const POCKETSPHINX_DEFAULTS: Omit<PocketSphinxSTTOptions, 'vad'> = {
   language: 'en-US',
 };
 
+/** `auto` becomes `native` where koffi and libpocketsphinx load, else `process`. */
+export function resolveBackend(backend: SphinxOptions['backend']): 'native' | 'process' {
+  if (backend === 'process') return 'process';
+  try {
+    loadSphinxLibrary();
+    return 'native';
+  } catch (err) {
+    if (backend === 'native') throw err;
+    return 'process';
+  }
+}
+
 export class PocketSphinxSTT extends stt.STT {
   label = 'arc.PocketSphinxSTT';
   readonly options: PocketSphinxSTTOptions;
+  readonly backend: 'native' | 'process';
   /** @internal the streams' decoder source */
-  readonly pool: WarmPool<SphinxDecoder>;
+  readonly pool: WarmPool<UtteranceDecoder>;
 
-  private constructor(options: PocketSphinxSTTOptions) {
-    // No partial hypotheses: the CLI prints a segment only once its endpointer (or the end of audio) closes it.
-    super({ streaming: true, interimResults: false });
+  private constructor(options: PocketSphinxSTTOptions, backend: 'native' | 'process') {
+    // Partial hypotheses only in-process: the CLI prints a segment once its endpointer closes it.
+    super({ streaming: true, interimResults: backend === 'native' });
     this.options = options;
-    this.pool = new WarmPool({
+    this.backend = backend;
+    this.pool = new WarmPool<UtteranceDecoder>({
       size: options.poolSize,
-      create: async () => {
-        const decoder = await SphinxDecoder.start(options);
-        await decoder.ready;
-        return decoder;
-      },
+      reusable: backend === 'native',
+      create:
+        backend === 'native'
+          ? () => NativeSphinxDecoder.create(options)
+          : async () => {
+              const decoder = await SphinxDecoder.start(options);
+              await decoder.ready;
+              return decoder;
+            },
       usable: (d) => d.alive,
       dispose: (d) => d.kill(),
-      onError: (error) =>
-        this.emit('error', {
-          type: 'stt_error',
-          timestamp: Date.now(),
-          label: this.label,
-          error: error as Error,
-          recoverable: true,
-        }),
+      onError: (error) => this.reportError(error),
     });
+  }
+
+  /** Returns a decoder after its utterance (a process decoder has exited and is dropped). */
+  release(decoder: UtteranceDecoder): void {
+    this.pool.give(decoder);
+  }
+
+  /** Ends a decoder's utterance without wanting its transcript (stream closed, barge-in), then releases it. */
+  async discard(decoder: UtteranceDecoder): Promise<void> {
+    await decoder.finish(AbortSignal.abort()).catch(() => {});
+    this.release(decoder);
   }
 
   /**
@@ -75,7 +102,8 @@ export class PocketSphinxSTT extends stt.STT {
 
   /** Starts the pool and waits until its decoders have loaded the model. */
   static async create(options: Partial<PocketSphinxSTTOptions> = {}): Promise<PocketSphinxSTT> {
-    const engine = new PocketSphinxSTT({ ...POCKETSPHINX_DEFAULTS, ...options });
+    const o = { ...POCKETSPHINX_DEFAULTS, ...options };
+    const engine = new PocketSphinxSTT(o, resolveBackend(o.backend));
     await engine.pool.fill();
     return engine;
   }
@@ -85,16 +113,19 @@ export class PocketSphinxSTT extends stt.STT {
   }
 
   override get provider(): string {
-    return 'pocketsphinx';
+    return `pocketsphinx (${this.backend})`;
   }
 
   /** Transcript of 16 kHz mono samples. */
   async transcribe(samples: Int16Array, signal?: AbortSignal): Promise<string> {
     signal?.throwIfAborted(); // do not spend a warm decoder on a request that is already cancelled
     const decoder = await this.pool.take();
-    await decoder.ready;
-    decoder.write(samples);
-    return decoder.finish(signal);
+    try {
+      decoder.write(samples);
+      return await decoder.finish(signal);
+    } finally {
+      this.release(decoder);
+    }
   }
 
   /** Transcript of a WAV file (mono, ≥ 16 kHz; anything else is `unsupported_audio`). */
