@@ -57,6 +57,7 @@ const envSchema = z.object({
   DB_POOL_MAX: optional(z.coerce.number().int().min(1).max(200)),
   DB_STATEMENT_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(600_000)),
   DB_EMBEDDED_PORT: optional(z.coerce.number().int().min(0).max(65535)),
+  GATEWAY_PORT: optional(z.coerce.number().int().min(0).max(65535)),
 });
 
 /** Every environment variable the code reads; deployment files are checked against this list (test/deploy). */
@@ -80,6 +81,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Database pool and limits; `embeddedPort` is where an embedded PGlite host listens (0 = any free port). */
   db: { poolMax: number; statementTimeoutMs: number; embeddedPort: number };
+  /** Where the web gateway listens in the embedded launcher (`npm start`); the compose gateway uses PORT. */
+  gatewayPort: number;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +99,7 @@ export const DEFAULTS = {
   dataDir: './data',
   shutdownGraceMs: 20_000,
   db: { poolMax: 10, statementTimeoutMs: 5_000, embeddedPort: 0 },
+  gatewayPort: 3000,
 } as const;
 
 /** Reads and validates the environment. Throws a ConfigError that lists every bad variable by name. */
@@ -137,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS ?? DEFAULTS.db.statementTimeoutMs,
       embeddedPort: e.DB_EMBEDDED_PORT ?? DEFAULTS.db.embeddedPort,
     },
+    gatewayPort: e.GATEWAY_PORT ?? DEFAULTS.gatewayPort,
   };
 }
 

@@ -6,3 +6,4 @@ export * from './events.js';
 export * from './headers.js';
 export * from './subjects.js';
 export * from './wire.js';
+export * from './ws.js';
