@@ -1,5 +1,6 @@
-// Bundles each function to dist/functions/<name>.js and the agent host to dist/agent-host.js (esbuild).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+// Bundles each function to dist/functions/<name>.js, the agent host to dist/agent-host.js, the gateway to
+// dist/gateway.js and the web client to dist/web/ (esbuild). `--web` builds only the web client.
+import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
 
@@ -44,8 +45,46 @@ export function functionNames(): string[] {
   return readdirSync(dir).filter((n) => existsSync(join(dir, n, 'handler.ts')) && statSync(join(dir, n)).isDirectory());
 }
 
+/** The browser client: ESM split so livekit-client loads only in room mode; worklets and static files beside. */
+export async function buildWeb(): Promise<string[]> {
+  if (!existsSync(join(root, 'web', 'src', 'main.ts'))) return [];
+  const out = join(root, 'dist', 'web');
+  rmSync(out, { recursive: true, force: true });
+  const browser: BuildOptions = {
+    bundle: true,
+    platform: 'browser',
+    target: ['chrome110', 'firefox115', 'safari16'],
+    format: 'esm',
+    sourcemap: true,
+    minify: true,
+    logLevel: 'warning',
+  };
+  const src = (f: string) => join(root, 'web', 'src', f);
+  await build({
+    ...browser,
+    entryPoints: { main: src('main.ts'), memory: src('memory.ts') },
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    outdir: out,
+  });
+  await build({
+    ...browser,
+    entryPoints: {
+      'capture.worklet': src('audio/capture.worklet.ts'),
+      'playback.worklet': src('audio/playback.worklet.ts'),
+    },
+    outdir: out,
+  });
+  cpSync(join(root, 'web', 'static'), out, { recursive: true });
+  return ['main.js', 'memory.js', 'capture.worklet.js', 'playback.worklet.js'].map((f) => join(out, f));
+}
+
 async function main(): Promise<void> {
   const outputs: string[] = [];
+  if (process.argv.includes('--web')) {
+    for (const out of await buildWeb()) process.stdout.write(`built ${relative(root, out)}\n`);
+    return;
+  }
   for (const name of functionNames()) {
     const out = join(root, 'dist', 'functions', `${name}.js`);
     await build({
@@ -68,6 +107,7 @@ async function main(): Promise<void> {
     await build({ ...common, entryPoints: [join(root, entry)], outfile: join(root, out) });
     outputs.push(join(root, out));
   }
+  outputs.push(...(await buildWeb()));
   for (const out of outputs) {
     const kb = Math.round(statSync(out).size / 1024);
     process.stdout.write(`built ${relative(root, out)} (${kb} KiB)\n`);
