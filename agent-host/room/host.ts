@@ -32,13 +32,13 @@ export async function runAgentHost(options: AgentHostOptions): Promise<void> {
   collectProcessMetrics();
   const nats = new NatsLink({ servers: config.natsUrl, name: 'agent-host', log });
 
-  let phase: Phase = 'starting';
+  const state: { phase: Phase } = { phase: 'starting' };
   let worker: RoomWorker | undefined;
   const app = createHostApp(async () => {
     const w = await worker?.status();
     return {
-      ready: phase === 'ready' && w?.registered === true && w.connected,
-      phase,
+      ready: state.phase === 'ready' && w?.registered === true && w.connected,
+      phase: state.phase,
       agentName: AGENT_NAME,
       livekit: w ? (w.connected ? 'connected' : 'disconnected') : 'not started',
       workerId: w?.workerId,
@@ -49,42 +49,18 @@ export async function runAgentHost(options: AgentHostOptions): Promise<void> {
   const http = await listenHttp(app, config.port).catch((err: Error) => fatal(log, err, 'HTTP server failed'));
   log.info({ url: http.url }, 'serving health on HTTP');
 
-  // Load the speech models once here, so a bad model stops the host now instead of failing every job process.
-  try {
-    const speech = await loadSpeech(config);
-    await speech.close();
-  } catch (err) {
-    fatal(log, err, 'speech models failed to load');
-  }
-
-  worker = await RoomWorker.create({
-    agentModule: options.agentModule,
-    livekit,
-    log,
-    idleProcesses: IDLE_JOB_PROCESSES,
-    // The grace covers the drain and then the closing of conversations that outlived it.
-    drainTimeoutMs: Math.max(1_000, config.shutdownGraceMs - WORKER_DEFAULTS.jobCloseTimeoutMs),
-    logLevel: config.logLevel,
-  });
-  const w = worker;
-  w.start().then(
-    () => {
-      if (phase !== 'stopping') fatal(log, new Error('the LiveKit worker stopped on its own'), 'worker stopped');
-    },
-    (err) => fatal(log, err, `cannot work with LiveKit at ${livekit.url}`),
-  );
-  phase = 'ready';
-  log.info({ url: livekit.url, agentName: AGENT_NAME }, 'agent host started; registering with LiveKit');
-
   let signals = 0;
   const shutdown = async (signal: NodeJS.Signals) => {
     if (++signals > 1) {
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    phase = 'stopping';
-    log.info({ signal, activeJobs: w.server.activeJobs.length, graceMs: config.shutdownGraceMs }, 'draining');
-    const { drained } = await w.stop();
+    state.phase = 'stopping';
+    log.info(
+      { signal, activeJobs: worker?.server.activeJobs.length ?? 0, graceMs: config.shutdownGraceMs },
+      'draining',
+    );
+    const { drained } = worker ? await worker.stop() : { drained: true };
     await nats.close();
     await closeHttp(http.server);
     log.info({ drained }, 'stopped');
@@ -95,6 +71,34 @@ export async function runAgentHost(options: AgentHostOptions): Promise<void> {
       shutdown(signal).catch((err) => fatal(log, err, 'shutdown failed'));
     });
   }
+
+  // Load the speech models once here, so a bad model stops the host now instead of failing every job process.
+  try {
+    const speech = await loadSpeech(config);
+    await speech.close();
+  } catch (err) {
+    fatal(log, err, 'speech models failed to load');
+  }
+  if (state.phase === 'stopping') return;
+
+  const w = await RoomWorker.create({
+    agentModule: options.agentModule,
+    livekit,
+    log,
+    idleProcesses: IDLE_JOB_PROCESSES,
+    // The grace covers the drain and then the closing of conversations that outlived it.
+    drainTimeoutMs: Math.max(1_000, config.shutdownGraceMs - WORKER_DEFAULTS.jobCloseTimeoutMs),
+    logLevel: config.logLevel,
+  });
+  worker = w;
+  w.start().then(
+    () => {
+      if (state.phase !== 'stopping') fatal(log, new Error('the LiveKit worker stopped on its own'), 'worker stopped');
+    },
+    (err) => fatal(log, err, `cannot work with LiveKit at ${livekit.url}`),
+  );
+  state.phase = 'ready';
+  log.info({ url: livekit.url, agentName: AGENT_NAME }, 'agent host started; registering with LiveKit');
 }
 
 /** The LiveKit settings, or a message naming what is missing and exit 78. */
