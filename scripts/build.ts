@@ -46,9 +46,8 @@ export function functionNames(): string[] {
 }
 
 /** The browser client: ESM split so livekit-client loads only in room mode; worklets and static files beside. */
-export async function buildWeb(): Promise<string[]> {
+export async function buildWeb(out = join(root, 'dist', 'web')): Promise<string[]> {
   if (!existsSync(join(root, 'web', 'src', 'main.ts'))) return [];
-  const out = join(root, 'dist', 'web');
   rmSync(out, { recursive: true, force: true });
   const browser: BuildOptions = {
     bundle: true,
