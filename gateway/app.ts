@@ -7,7 +7,7 @@ import type { NatsLink } from '../lib/bus/nats-link.js';
 import type { Config } from '../lib/config/index.js';
 import type { Queryable } from '../lib/db/index.js';
 import type { Logger } from '../lib/log.js';
-import { ArcError, WS_INPUT_SAMPLE_RATES, WS_PATH } from '../lib/protocol/index.js';
+import { ArcError, WS_HELLO_TIMEOUT_MS, WS_INPUT_SAMPLE_RATES, WS_PATH } from '../lib/protocol/index.js';
 import { eventsRoute } from './events.js';
 import { type FunctionRoute, functionProxy } from './functions.js';
 import { createHealthCheck, type FunctionTarget } from './health.js';
@@ -29,6 +29,8 @@ export interface GatewayLimits {
   connections: RateLimit;
   /** Local conversations open at once. */
   maxSessions: number;
+  /** How long a new WebSocket may take to say hello. */
+  helloTimeoutMs: number;
   /** Request bodies to /api/* (JSON). */
   maxApiBodyBytes: number;
   /** Request bodies proxied to /function/* (the functions enforce their own contract limits too). */
@@ -41,6 +43,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   functions: { perMinute: 1200, burst: 100 },
   connections: { perMinute: 30, burst: 10 },
   maxSessions: 8,
+  helloTimeoutMs: WS_HELLO_TIMEOUT_MS,
   maxApiBodyBytes: 16 * 1024,
   maxFunctionBodyBytes: 2 * 1024 * 1024,
 };
@@ -72,7 +75,11 @@ export function createGatewayApp(options: GatewayOptions): Hono {
   const tooLarge = (max: number) =>
     bodyLimit({
       maxSize: max,
-      onError: (c) => errorJson(c, new ArcError('payload_too_large', `request body exceeds ${max} bytes`)),
+      onError: (c) => {
+        // The unread rest of the body would poison a kept-alive connection: make the client open a new one.
+        c.header('Connection', 'close');
+        return errorJson(c, new ArcError('payload_too_large', `request body exceeds ${max} bytes`));
+      },
     });
 
   app.use('/api/*', rateLimit(createRateLimiter(limits.api), 'API', trust), tooLarge(limits.maxApiBodyBytes));

@@ -23,6 +23,7 @@ export async function startGateway(options: GatewayOptions & { port: number; hos
     log: options.log.child({ part: 'ws' }),
     connectLimiter: createRateLimiter(limits.connections),
     maxSessions: limits.maxSessions,
+    helloTimeoutMs: limits.helloTimeoutMs,
     trustProxy: options.trustProxy,
   });
   const host = options.host ?? '127.0.0.1';

@@ -116,6 +116,16 @@ async function talk(): Promise<void> {
   sessionId = undefined;
   const mode = ui.mode.value === 'room' ? 'room' : 'local';
   setState('connecting');
+  // A quick probe first, so "server down" is said as such rather than as an audio or socket failure.
+  const reachable = await fetch('/api/config', { cache: 'no-store' }).then(
+    (r) => r.ok,
+    () => false,
+  );
+  if (!reachable) {
+    showError(ui.error, unreachable());
+    setState('error');
+    return;
+  }
   engine = new AudioEngine();
   try {
     // Room mode publishes the microphone through LiveKit; local mode captures it here.
