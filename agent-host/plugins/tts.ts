@@ -36,6 +36,11 @@ export interface PiperTTSOptions {
   frameMs: number;
   /** Called for each chunk sent and when its first audio arrives (per-turn metrics). */
   onChunk?: (timing: ChunkTiming) => void;
+  /**
+   * Called when synthesis fails. The stream then ends quietly instead of failing: agents-js closes a session
+   * after a few TTS errors in a row, and a dead tts function must not end the conversation.
+   */
+  onError?: (error: Error) => void;
 }
 
 const DEFAULTS = { prefetch: 2, frameMs: 20, chunker: {} };
@@ -196,8 +201,12 @@ export class PiperSynthesizeStream extends tts.SynthesizeStream {
       await Promise.all([produce(), consume()]);
     } catch (err) {
       if (signal.aborted) return;
-      o.log.warn({ err: (err as Error).message, code: (err as ArcError).code }, 'tts failed');
-      throw err;
+      o.log.warn(
+        { err: (err as Error).message, code: (err as ArcError).code },
+        'tts failed; the reply stays text-only',
+      );
+      o.onError?.(err instanceof Error ? err : new Error(String(err)));
+      this.queue.put(tts.SynthesizeStream.END_OF_STREAM);
     }
   }
 }

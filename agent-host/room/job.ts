@@ -1,6 +1,6 @@
 // One room job: join the room, wait for the user, run a VoiceSession on the room's audio until they leave.
 import { once } from 'node:events';
-import { AutoSubscribe, type JobContext, voice } from '@livekit/agents';
+import { AutoSubscribe, type JobContext } from '@livekit/agents';
 import { type RemoteParticipant, RoomEvent } from '@livekit/rtc-node';
 import type { NatsLink } from '../../lib/bus/nats-link.js';
 import type { Config } from '../../lib/config/index.js';
@@ -73,9 +73,5 @@ export async function runRoomJob(
 
   // RoomIO subscribes to the participant's microphone and publishes the agent's track.
   await session.start({ room: ctx.room });
-  // The room output reports when a segment's first frame went into the agent's track: the turn's first audio.
-  session.agentSession.output.audio?.on(voice.AudioOutput.EVENT_PLAYBACK_STARTED, (ev: { createdAt: number }) =>
-    session.markFirstAudio(ev.createdAt),
-  );
   return session;
 }

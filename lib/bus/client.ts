@@ -161,8 +161,7 @@ export class FunctionClient<M extends ContractMap = Contracts> {
         outcome = e.code;
         if (ctx.signal.aborted) {
           outcome = 'cancelled';
-          self.cancelEverywhere(ctx.requestId);
-          return; // an abort is a quiet exit
+          return; // an abort is a quiet exit (the transport already told the replica)
         }
         throw e;
       } finally {

@@ -13,6 +13,7 @@ import { FunctionClient } from '../../lib/bus/client.js';
 import { createStt, PocketSphinxSTT } from '../../lib/engines/stt/index.js';
 import type { AgentEvent } from '../../lib/protocol/index.js';
 import { ttsContract } from '../../lib/protocol/index.js';
+import type { FunctionDefinition } from '../../lib/runtime/define.js';
 import { type FunctionServer, startFunctionServer } from '../../lib/runtime/server.js';
 import { sleep } from '../../lib/util/abort.js';
 import { testDatabase } from '../brain/helpers/db.js';
@@ -30,18 +31,31 @@ export interface VoiceStack {
 }
 
 export async function startVoiceStack(
-  options: { defaults?: Partial<VoiceSessionOptions>; llm?: StackOptions['llm'] } = {},
+  options: {
+    defaults?: Partial<VoiceSessionOptions>;
+    llm?: StackOptions['llm'];
+    /** Environment for the functions (e.g. LLM_ENDPOINT of a test peer). */
+    env?: Record<string, string>;
+    /** A tts function definition other than the real one's default (e.g. wrapped to record requests). */
+    tts?: FunctionDefinition;
+  } = {},
 ): Promise<VoiceStack> {
   initializeLogger({ pretty: false, level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'error' });
   const db = await testDatabase();
-  const brain = await startBrainStack({ databaseUrl: db.url, sessionWrite: true, brain: true, llm: options.llm });
+  const brain = await startBrainStack({
+    databaseUrl: db.url,
+    sessionWrite: true,
+    brain: true,
+    llm: options.llm,
+    env: options.env,
+  });
   const contracts = { ...testContracts(brain.prefix), tts: { ...ttsContract, subject: `${brain.prefix}.tts` } };
   const client = new FunctionClient({ log: brain.log, nats: brain.link, contracts }) as unknown as FunctionClient;
   const tts = await startFunctionServer(
-    { ...ttsDefinition, contract: contracts.tts },
+    { ...(options.tts ?? ttsDefinition), contract: contracts.tts },
     { config: brain.config, log: brain.log, port: false, nats: brain.link, client },
   );
-  const vad = await silero.VAD.load({ minSilenceDuration: 0.4, minSpeechDuration: 0.05 });
+  const vad = await silero.VAD.load({ minSilenceDuration: 400, minSpeechDuration: 50 });
   const stt = await createStt(brain.config, { engine: 'pocketsphinx', pocketsphinx: { vad } });
   const checker = await PocketSphinxSTT.create({ poolSize: 1 });
   const host = new LocalSessionHost({ client, log: brain.log, vad, stt }, { persist: true, ...options.defaults });
@@ -168,6 +182,57 @@ export async function speak(
 /** Feeds silence for `ms` at real-time pace (the microphone stays open between utterances). */
 export function silence(session: LocalSession, ms: number, sampleRate = 16000, signal?: AbortSignal): Promise<number> {
   return speak(session, new Int16Array(Math.round((sampleRate * ms) / 1000)), sampleRate, signal);
+}
+
+/**
+ * A microphone that is always on: 20 ms frames at real-time pace, silence unless an utterance is queued, as a
+ * browser's capture would send. `say()` resolves with the wall time of the utterance's last voiced frame.
+ */
+export class Microphone {
+  private queue: { frames: Int16Array[]; done: (at: number) => void }[] = [];
+  private running = true;
+  private readonly loop: Promise<void>;
+  readonly rate: number;
+
+  constructor(
+    private readonly session: LocalSession,
+    rate = 16000,
+  ) {
+    this.rate = rate;
+    const silent = new Int16Array(rate / 50);
+    this.loop = (async () => {
+      const t0 = performance.now();
+      for (let i = 0; this.running; i++) {
+        const wait = t0 + i * 20 - performance.now();
+        if (wait > 1) await sleep(wait);
+        const current = this.queue[0];
+        const frame = current?.frames.shift() ?? silent;
+        try {
+          this.session.pushPcm(frame, rate);
+        } catch {
+          return; // session closed
+        }
+        if (current && current.frames.length === 0) {
+          this.queue.shift();
+          current.done(Date.now());
+        }
+      }
+    })();
+  }
+
+  say(samples: Int16Array, sampleRate: number): Promise<number> {
+    const pcm = sampleRate === this.rate ? samples : resample(samples, sampleRate, this.rate);
+    const chunker = new FrameChunker(this.rate, 20);
+    const frames = chunker.push(pcm);
+    const last = chunker.flush(true);
+    if (last) frames.push(last);
+    return new Promise((done) => this.queue.push({ frames, done }));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
 }
 
 export function uniqueUser(): string {

@@ -38,7 +38,9 @@ const MAX_BUFFERED_CHUNKS = 10_000;
 export class NatsTransport implements ClientTransport {
   readonly kind = 'nats' as const;
   /** One wildcard inbox subscription per connection shared by all streams (no SUB/UNSUB per call). */
-  private mux: { nc: NatsConnection; prefix: string; routes: Map<string, (msg: Msg) => void>; next: number } | undefined;
+  private mux:
+    | { nc: NatsConnection; prefix: string; routes: Map<string, (msg: Msg) => void>; next: number }
+    | undefined;
 
   constructor(private readonly link: NatsLink) {}
 
