@@ -22,6 +22,8 @@ import { type BrainStack, type StackOptions, startBrainStack, testContracts } fr
 export interface VoiceStack {
   brain: BrainStack;
   tts: FunctionServer;
+  /** Stops the tts replica and starts a fresh one (for fault tests that stop it). */
+  restartTts(): Promise<void>;
   client: FunctionClient;
   host: LocalSessionHost;
   vad: VAD;
@@ -51,30 +53,36 @@ export async function startVoiceStack(
   });
   const contracts = { ...testContracts(brain.prefix), tts: { ...ttsContract, subject: `${brain.prefix}.tts` } };
   const client = new FunctionClient({ log: brain.log, nats: brain.link, contracts }) as unknown as FunctionClient;
-  const tts = await startFunctionServer(
-    { ...(options.tts ?? ttsDefinition), contract: contracts.tts },
-    { config: brain.config, log: brain.log, port: false, nats: brain.link, client },
-  );
+  const startTts = () =>
+    startFunctionServer(
+      { ...(options.tts ?? ttsDefinition), contract: contracts.tts },
+      { config: brain.config, log: brain.log, port: false, nats: brain.link, client },
+    );
   const vad = await silero.VAD.load({ minSilenceDuration: 400, minSpeechDuration: 50 });
   const stt = await createStt(brain.config, { engine: 'pocketsphinx', pocketsphinx: { vad } });
   const checker = await PocketSphinxSTT.create({ poolSize: 1 });
   const host = new LocalSessionHost({ client, log: brain.log, vad, stt }, { persist: true, ...options.defaults });
-  return {
+  const stack: VoiceStack = {
     brain,
-    tts,
+    tts: await startTts(),
+    async restartTts() {
+      await stack.tts.stop(1_000);
+      stack.tts = await startTts();
+    },
     client,
     host,
     vad,
     checker,
     async stop() {
       await host.closeAll();
-      await tts.stop(1_000);
+      await stack.tts.stop(1_000);
       await brain.stop();
       await db.dispose();
       await (stt as { close?: () => Promise<void> }).close?.();
       await (checker as { close?: () => Promise<void> }).close?.();
     },
   };
+  return stack;
 }
 
 /** Everything a local session sent back, kept in order, with wall-clock times. */

@@ -2,6 +2,7 @@
 // brain over NATS (memory responder, pgvector) → tts over NATS → real-time player; the reply is transcribed back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  Microphone,
   SessionRecorder,
   silence,
   speak,
@@ -63,7 +64,29 @@ describe('local mode, end to end', () => {
   }, 90_000);
 });
 
-async function queryTurns(sessionId: string): Promise<{ rows: { role: string; text: string }[] }> {
+describe('greeting', () => {
+  it('greets on join ("Hello! I\'m ready to help."), and stores it as the first assistant turn', async () => {
+    const rec = new SessionRecorder();
+    const session = await stack.host.open({
+      userId: uniqueUser(),
+      listener: rec.listener,
+      options: { greeting: "Hello! I'm ready to help." },
+      output: { leadMs: 0 },
+    });
+    const mic = new Microphone(session);
+    await rec.waitFor('reply-end', () => true, 20_000);
+    await rec.waitForSilence(300);
+    const heard = (await stack.checker.transcribe(rec.audioBetween(0))).toLowerCase();
+    expect(heard).toMatch(/hello|ready|help/);
+    await mic.stop();
+    await session.close();
+    const { rows } = await queryTurns(session.sessionId, 1);
+    expect(rows[0]).toMatchObject({ role: 'assistant' });
+    expect(rows[0]?.text).toMatch(/ready to help/i);
+  }, 60_000);
+});
+
+async function queryTurns(sessionId: string, atLeast = 4): Promise<{ rows: { role: string; text: string }[] }> {
   const pg = (await import('pg')).default;
   const pool = new pg.Pool({ connectionString: stack.brain.config.databaseUrl, max: 1 });
   try {
@@ -72,7 +95,7 @@ async function queryTurns(sessionId: string): Promise<{ rows: { role: string; te
         'SELECT role, text FROM agents.conversations WHERE session_id = $1 ORDER BY created_at',
         [sessionId],
       );
-      if (r.rows.length >= 4) return r;
+      if (r.rows.length >= atLeast) return r;
       await new Promise((res) => setTimeout(res, 100));
     }
     return await pool.query('SELECT role, text FROM agents.conversations WHERE session_id = $1 ORDER BY created_at', [
