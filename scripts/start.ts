@@ -39,13 +39,17 @@ async function main(): Promise<void> {
   killLeftovers(dataDir);
 
   const stack = new Stack(config, log);
-  let signals = 0;
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (++signals > 1) {
+    // A terminal's Ctrl-C reaches this process twice (directly, and relayed by tsx / npm): only a second
+    // interrupt a moment later means "again".
+    if (firstSignalAt !== 0 && Date.now() - firstSignalAt < 1_000) return;
+    if (firstSignalAt !== 0) {
       say(red('second interrupt: killing everything now'));
       stack.killNow();
       process.exit(130);
     }
+    firstSignalAt = Date.now();
     say(`\n${yellow(`${signal}: stopping…`)} ${dim('(Ctrl-C again to kill at once)')}`);
     void stack.stop().then(() => process.exit(0));
   };

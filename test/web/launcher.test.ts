@@ -23,10 +23,13 @@ interface Run {
 }
 
 function launch(): Run {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+  // As `npm start` runs it (tsx, which relays signals to its child), in a process group of its own, so a
+  // signal to the group is what a terminal's Ctrl-C does.
+  const proc = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/start.ts'], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let out = '';
   proc.stdout?.on('data', (d) => {
@@ -123,13 +126,17 @@ describe('npm start (scripts/start.ts)', () => {
 
       const { pids } = JSON.parse(readFileSync(join(dataDir, 'launcher-children.json'), 'utf8')) as { pids: number[] };
       expect(pids).toHaveLength(5); // nats-server + four functions
-      run.proc.kill('SIGINT');
+      process.kill(-(run.proc.pid as number), 'SIGINT'); // Ctrl-C: the whole foreground group
       expect(await run.exited).toBe(0);
       expect(run.out()).toContain('stopped; data kept in');
+      expect(run.out()).not.toContain('second interrupt');
+      for (const fn of ['brain', 'tts', 'embed', 'session-write']) {
+        expect(readFileSync(join(dataDir, 'logs', `${fn}.log`), 'utf8')).toMatch(/--- exited code=0 signal=null\n$/);
+      }
       for (const pid of pids) expect(alive(pid), `pid ${pid} still running`).toBe(false);
       await expect(fetch(`${url}/api/health`)).rejects.toThrow();
     } finally {
-      if (run.proc.exitCode === null) run.proc.kill('SIGKILL');
+      if (run.proc.exitCode === null) process.kill(-(run.proc.pid as number), 'SIGKILL');
     }
   }, 90_000);
 
@@ -142,10 +149,10 @@ describe('npm start (scripts/start.ts)', () => {
       };
       expect(sessions).toHaveLength(1);
       expect(sessions[0]?.endTime).not.toBeNull();
-      run.proc.kill('SIGTERM');
+      process.kill(-(run.proc.pid as number), 'SIGTERM');
       expect(await run.exited).toBe(0);
     } finally {
-      if (run.proc.exitCode === null) run.proc.kill('SIGKILL');
+      if (run.proc.exitCode === null) process.kill(-(run.proc.pid as number), 'SIGKILL');
     }
   }, 90_000);
 });
