@@ -1,8 +1,8 @@
-// Where a room session's events go: NATS subject agent.events.<sessionId> for the UI and tools, and one log
+// Where a session's events go: NATS subject agent.events.<sessionId> for the UI and tools, and one log
 // line per turn (the latency waterfall) for whoever reads the logs.
-import type { NatsLink } from '../../lib/bus/nats-link.js';
-import type { Logger } from '../../lib/log.js';
-import { type AgentEvent, agentEventsSubject } from '../../lib/protocol/index.js';
+import type { NatsLink } from '../lib/bus/nats-link.js';
+import type { Logger } from '../lib/log.js';
+import { type AgentEvent, agentEventsSubject } from '../lib/protocol/index.js';
 
 /**
  * Returns the listener for VoiceSession 'event'. Events are fire-and-forget: while NATS is down they are

@@ -1,15 +1,21 @@
 // One conversation: an agents-js AgentSession wired to the brain and TTS functions, with events, per-turn
 // metrics and persistence. The same class runs behind a LiveKit room and behind the local WebSocket.
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { llm, type stt, type VAD, voice } from '@livekit/agents';
-import type { Room } from '@livekit/rtc-node';
+import type { AudioFrame, Room } from '@livekit/rtc-node';
 import type { FunctionClient } from '../lib/bus/client.js';
+import type { NatsLink } from '../lib/bus/nats-link.js';
+import type { Config } from '../lib/config/index.js';
 import type { Logger } from '../lib/log.js';
 import type { AgentEvent } from '../lib/protocol/index.js';
 import { ArcAgent } from './agent.js';
+import { agentEventPublisher } from './events.js';
 import { SessionWriter } from './persistence.js';
 import { SherlockLLM } from './plugins/llm.js';
 import { PiperTTS } from './plugins/tts.js';
+import { RecordingAudioInput, RecordingAudioOutput, StereoRecorder } from './recording.js';
 import { TurnTracker } from './turns.js';
 
 /** What a session needs that outlives it: shared, warm, created once per host process. */
@@ -18,6 +24,8 @@ export interface VoiceSessionDeps {
   log: Logger;
   vad: VAD;
   stt: stt.STT;
+  /** Where `agent.events.<sessionId>` are published (UI in room mode, tools); none in tests that listen directly. */
+  nats?: NatsLink;
 }
 
 export interface VoiceSessionOptions {
@@ -46,6 +54,8 @@ export interface VoiceSessionOptions {
   preemptiveGeneration: boolean;
   /** Write session start / turns / end through session.write. */
   persist: boolean;
+  /** Record both sides of the conversation into this folder (RECORD_SESSIONS=1); undefined = no recording. */
+  recordingDir?: string;
 }
 
 export const DEFAULT_SESSION_OPTIONS = {
@@ -58,10 +68,22 @@ export const DEFAULT_SESSION_OPTIONS = {
   persist: true,
 } satisfies Partial<VoiceSessionOptions>;
 
+/** Session options that follow the process's configuration (RECORD_SESSIONS → a recordings folder). */
+export function sessionOptionsFromConfig(
+  config: Pick<Config, 'recordSessions' | 'dataDir'>,
+): Partial<VoiceSessionOptions> {
+  return config.recordSessions ? { recordingDir: join(config.dataDir, 'recordings') } : {};
+}
+
 export interface SessionIo {
   input?: voice.AudioInput;
   output?: voice.AudioOutput;
   room?: Room;
+  /**
+   * The output plays in real time and reports released frames through `recordAgentAudio` (local mode), so the
+   * recording holds what was heard; otherwise frames are recorded as they are handed to the output.
+   */
+  recordsAtRelease?: boolean;
 }
 
 /** How often a live reply is checked for interruption (agents-js exposes no interruption event). */
@@ -79,6 +101,7 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
   private readonly writer: SessionWriter;
   private startedAt = 0;
   private closed = false;
+  private recorder: StereoRecorder | undefined;
   /** The brain request whose reply is being spoken: the assistant turn that follows is stored under its id. */
   /** Wall-clock ms the user last started speaking: replies started before it are the ones a barge-in cuts. */
   private userSpeechStartedAt = 0;
@@ -163,6 +186,7 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
       useTtsAlignedTranscript: false,
     });
     this.wire();
+    if (deps.nats) this.on('event', agentEventPublisher(deps.nats, o.sessionId, this.log));
   }
 
   /** Starts the conversation on the given audio (local) or room (LiveKit) and greets. */
@@ -172,14 +196,25 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
     if (o.persist) {
       this.writer.start({ userId: o.userId, roomId: o.roomId, startTime: new Date(this.startedAt).toISOString() });
     }
-    if (io.input) this.agentSession.input.audio = io.input;
-    if (io.output) this.agentSession.output.audio = io.output;
+    if (o.recordingDir) this.recorder = await StereoRecorder.create(o.recordingDir, o.sessionId);
+    const rec = this.recorder;
+    if (io.input) this.agentSession.input.audio = rec ? new RecordingAudioInput(io.input, rec) : io.input;
+    if (io.output) {
+      this.agentSession.output.audio =
+        rec && !io.recordsAtRelease ? new RecordingAudioOutput(io.output, rec) : io.output;
+    }
     await this.agentSession.start({
       agent: new ArcAgent(o.greeting),
       room: io.room,
       // Listen to exactly this participant (not "the first one to join").
       ...(io.room ? { inputOptions: { participantIdentity: o.userId } } : {}),
     });
+    if (io.room && rec) {
+      // RoomIO made the input and output: record what passes through them.
+      const { input, output } = this.agentSession;
+      if (input.audio) input.audio = new RecordingAudioInput(input.audio, rec);
+      if (output.audio) output.audio = new RecordingAudioOutput(output.audio, rec);
+    }
     if (io.room) {
       // The room output reports when a segment's first frame went into the agent's track: the turn's first audio.
       this.agentSession.output.audio?.on(voice.AudioOutput.EVENT_PLAYBACK_STARTED, (ev: { createdAt: number }) =>
@@ -188,6 +223,11 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
     }
     this.emitEvent({ type: 'session', state: 'started', sessionId: o.sessionId, userId: o.userId, at: this.startedAt });
     this.log.info({ roomId: o.roomId }, 'session started');
+  }
+
+  /** A frame of agent audio started playing (local mode's player): recorded where it was heard. */
+  recordAgentAudio(frame: AudioFrame): void {
+    this.recorder?.agent(frame);
   }
 
   /** The agent's first audible frame of a reply started playing (reported by the output). */
@@ -204,6 +244,17 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
       await this.agentSession.close();
     } catch (err) {
       this.log.warn({ err }, 'agent session close failed');
+    }
+    if (this.recorder) {
+      const { path, durationMs } = this.recorder.close();
+      this.log.info({ path, durationMs: Math.round(durationMs) }, 'session recorded');
+      if (this.options.persist) {
+        this.writer.recording({
+          mime: 'audio/wav',
+          uri: pathToFileURL(path).href,
+          createdAt: new Date().toISOString(),
+        });
+      }
     }
     if (this.options.persist) this.writer.end({ endTime: new Date().toISOString() });
     await this.writer.flush();

@@ -56,6 +56,7 @@ export class LocalSessionHost {
     const sink: AudioSink = {
       frame: (frame, info) => {
         if (info.audible) session?.markFirstAudio();
+        session?.recordAgentAudio(frame);
         request.listener.audio(frame);
       },
       clear: () => request.listener.clear(),
@@ -84,7 +85,7 @@ export class LocalSessionHost {
     };
     this.sessions.set(sessionId, local);
     try {
-      await session.start({ input, output });
+      await session.start({ input, output, recordsAtRelease: true });
     } catch (err) {
       this.sessions.delete(sessionId);
       this.log.error({ err, sessionId }, 'local session failed to start');

@@ -5,8 +5,13 @@ import { type RemoteParticipant, RoomEvent } from '@livekit/rtc-node';
 import type { NatsLink } from '../../lib/bus/nats-link.js';
 import type { Config } from '../../lib/config/index.js';
 import { ROOM_NAME } from '../../lib/livekit/token.js';
-import { DEFAULT_SESSION_OPTIONS, VoiceSession, type VoiceSessionDeps, type VoiceSessionOptions } from '../session.js';
-import { agentEventPublisher } from './events.js';
+import {
+  DEFAULT_SESSION_OPTIONS,
+  sessionOptionsFromConfig,
+  VoiceSession,
+  type VoiceSessionDeps,
+  type VoiceSessionOptions,
+} from '../session.js';
 
 /** What a job process holds, made once in its prewarm (before any job is assigned to it). */
 export interface RoomJobDeps extends VoiceSessionDeps {
@@ -52,11 +57,14 @@ export async function runRoomJob(
   const sessionId = sessionIdFor(roomName, ctx.job.id);
   const session = new VoiceSession(
     { ...deps, log },
-    { ...DEFAULT_SESSION_OPTIONS, ...defaults, sessionId, userId: participant.identity, roomId: roomName },
-  );
-  session.on(
-    'event',
-    agentEventPublisher(deps.nats, sessionId, log.child({ sessionId, userId: participant.identity })),
+    {
+      ...DEFAULT_SESSION_OPTIONS,
+      ...sessionOptionsFromConfig(deps.config),
+      ...defaults,
+      sessionId,
+      userId: participant.identity,
+      roomId: roomName,
+    },
   );
   const closed = once(session, 'closed');
   running = { session, closed };

@@ -58,6 +58,7 @@ const envSchema = z.object({
   DB_STATEMENT_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(600_000)),
   DB_EMBEDDED_PORT: optional(z.coerce.number().int().min(0).max(65535)),
   GATEWAY_PORT: optional(z.coerce.number().int().min(0).max(65535)),
+  RECORD_SESSIONS: optional(z.enum(['0', '1', 'true', 'false'], { message: 'must be 1 or 0' })),
 });
 
 /** Every environment variable the code reads; deployment files are checked against this list (test/deploy). */
@@ -83,6 +84,8 @@ export interface Config {
   db: { poolMax: number; statementTimeoutMs: number; embeddedPort: number };
   /** Where the web gateway listens in the embedded launcher (`npm start`); the compose gateway uses PORT. */
   gatewayPort: number;
+  /** Store each conversation's audio (both sides, one stereo WAV) under `<dataDir>/recordings`. */
+  recordSessions: boolean;
 }
 
 export class ConfigError extends Error {
@@ -142,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       embeddedPort: e.DB_EMBEDDED_PORT ?? DEFAULTS.db.embeddedPort,
     },
     gatewayPort: e.GATEWAY_PORT ?? DEFAULTS.gatewayPort,
+    recordSessions: e.RECORD_SESSIONS === '1' || e.RECORD_SESSIONS === 'true',
   };
 }
 

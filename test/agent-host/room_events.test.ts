@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentEventPublisher } from '../../agent-host/room/events.js';
+import { agentEventPublisher } from '../../agent-host/events.js';
 import { NatsLink } from '../../lib/bus/nats-link.js';
 import { type AgentEvent, agentEvent, agentEventsSubject } from '../../lib/protocol/index.js';
 import { NATS_URL, testLogger } from '../helpers/env.js';

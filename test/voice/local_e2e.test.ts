@@ -1,6 +1,12 @@
 // End to end in local mode with real audio and real engines: synthesised speech → Silero VAD → PocketSphinx →
 // brain over NATS (memory responder, pgvector) → tts over NATS → real-time player; the reply is transcribed back.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readWav, rmsDbfs } from '../../lib/audio/index.js';
+import { sleep } from '../../lib/util/abort.js';
 import {
   Microphone,
   SessionRecorder,
@@ -83,6 +89,57 @@ describe('greeting', () => {
     const { rows } = await queryTurns(session.sessionId, 1);
     expect(rows[0]).toMatchObject({ role: 'assistant' });
     expect(rows[0]?.text).toMatch(/ready to help/i);
+  }, 60_000);
+});
+
+describe('recording (RECORD_SESSIONS=1)', () => {
+  it('stores both sides in one stereo WAV: the user on the left, the agent on the right, referenced in agents.recordings', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arc-rec-'));
+    const rec = new SessionRecorder();
+    const session = await stack.host.open({
+      userId: uniqueUser(),
+      listener: rec.listener,
+      options: { recordingDir: dir },
+      output: { leadMs: 0 },
+    });
+    const mic = new Microphone(session);
+    const started = Date.now();
+    const q = fliteReference('my name is erin');
+    await sleep(300);
+    const saidAt = await mic.say(q.samples, q.sampleRate);
+    await rec.waitFor('reply-end', () => true, 20_000);
+    await rec.waitForSilence(300);
+    const firstAgentAudio = (rec.frames[0]?.at ?? 0) - started;
+    await mic.stop();
+    await session.close();
+
+    const wav = readWav(readFileSync(join(dir, `${session.sessionId}.wav`)));
+    expect(wav.channels).toBe(2);
+    expect(wav.sampleRate).toBe(16000);
+    const left = wav.samples.filter((_, i) => i % 2 === 0);
+    const right = wav.samples.filter((_, i) => i % 2 === 1);
+    const at = (ms: number) => Math.round((ms / 1000) * 16000);
+    const speechMid = saidAt - started - 400;
+    // The user's voice is on the left while they speak, and nothing of theirs on the right.
+    expect(rmsDbfs(left, at(speechMid - 200), at(speechMid + 200))).toBeGreaterThan(-40);
+    expect(rmsDbfs(right, at(speechMid - 200), at(speechMid + 200))).toBeLessThan(-60);
+    // The agent is on the right once it speaks.
+    expect(rmsDbfs(right, at(firstAgentAudio + 100), at(firstAgentAudio + 600))).toBeGreaterThan(-40);
+    expect(wav.samples.length / 2 / 16).toBeGreaterThan(firstAgentAudio);
+
+    const pg = (await import('pg')).default;
+    const pool = new pg.Pool({ connectionString: stack.brain.config.databaseUrl, max: 1 });
+    try {
+      let rows: { mime: string; uri: string }[] = [];
+      for (let i = 0; i < 50 && rows.length === 0; i++) {
+        rows = (await pool.query('SELECT mime, uri FROM agents.recordings WHERE session_id = $1', [session.sessionId]))
+          .rows;
+        if (rows.length === 0) await sleep(100);
+      }
+      expect(rows).toEqual([{ mime: 'audio/wav', uri: pathToFileURL(join(dir, `${session.sessionId}.wav`)).href }]);
+    } finally {
+      await pool.end();
+    }
   }, 60_000);
 });
 
