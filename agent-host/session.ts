@@ -10,6 +10,7 @@ import type { NatsLink } from '../lib/bus/nats-link.js';
 import type { Config } from '../lib/config/index.js';
 import type { Logger } from '../lib/log.js';
 import type { AgentEvent } from '../lib/protocol/index.js';
+import { childTraceparent } from '../lib/telemetry/trace.js';
 import { ArcAgent } from './agent.js';
 import { agentEventPublisher } from './events.js';
 import { SessionWriter } from './persistence.js';
@@ -103,6 +104,8 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
   private closed = false;
   private recorder: StereoRecorder | undefined;
   /** The brain request whose reply is being spoken: the assistant turn that follows is stored under its id. */
+  /** Trace context of the current turn: a new trace starts when the user starts speaking. */
+  private traceparent: string = childTraceparent();
   /** Wall-clock ms the user last started speaking: replies started before it are the ones a barge-in cuts. */
   private userSpeechStartedAt = 0;
   private replyRequest: { id: string; failed: boolean; text: string; reply: string; ttsFailed: boolean } | undefined;
@@ -122,6 +125,7 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
       sessionId: o.sessionId,
       userId: o.userId,
       apology: o.apology,
+      traceparent: () => this.traceparent,
       onStart: (id, text) => {
         this.replyRequest = { id, failed: false, text, reply: '', ttsFailed: false };
       },
@@ -147,6 +151,7 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
       log: this.log,
       sampleRate: o.sampleRate,
       voice: o.voice,
+      traceparent: () => this.traceparent,
       onChunk: (c) => {
         if (c.index !== 0) return;
         if (c.firstAudioAt === undefined) this.turns.mark('firstSpeakableChunk');
@@ -223,6 +228,11 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
     }
     this.emitEvent({ type: 'session', state: 'started', sessionId: o.sessionId, userId: o.userId, at: this.startedAt });
     this.log.info({ roomId: o.roomId }, 'session started');
+  }
+
+  /** W3C trace context of the current turn (one trace per user turn). */
+  get turnTraceparent(): string {
+    return this.traceparent;
   }
 
   /** A frame of agent audio started playing (local mode's player): recorded where it was heard. */
@@ -316,7 +326,10 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
       this.emitEvent({ type: 'state', agent: ev.newState, at: ev.createdAt }),
     );
     s.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) => {
-      if (ev.newState === 'speaking') this.userSpeechStartedAt = ev.createdAt;
+      if (ev.newState === 'speaking') {
+        this.userSpeechStartedAt = ev.createdAt;
+        this.traceparent = childTraceparent();
+      }
       this.emitEvent({ type: 'state', user: ev.newState, at: ev.createdAt });
     });
     s.on(voice.AgentSessionEventTypes.SpeechCreated, (ev) => this.watchInterruption(ev.speechHandle));

@@ -18,6 +18,8 @@ export interface SherlockLLMOptions {
   historyTurns: number;
   /** Said when the brain cannot be reached, so the user hears something and the session stays up. */
   apology: string;
+  /** W3C trace context of the current turn, so the brain's spans join the turn's trace. */
+  traceparent?: () => string | undefined;
   /** Called when a brain request starts (the reply that follows belongs to it). */
   onStart?: (requestId: string, text: string) => void;
   /** Called for each text delta as it arrives (`first` for the first of a reply). */
@@ -122,7 +124,7 @@ export class SherlockLLMStream extends llm.LLMStream {
         'brain',
         // The brain stores the user's turn (it has its embedding); the host stores the reply as heard.
         { requestId: this.requestId, sessionId: o.sessionId, userId: o.userId, text, history, persist: 'user' },
-        { signal },
+        { signal, traceparent: o.traceparent?.() },
       );
       for await (const chunk of stream) {
         if (chunk.type === 'delta' && chunk.text) {

@@ -34,6 +34,8 @@ export interface PiperTTSOptions {
   prefetch: number;
   /** Frame length handed to the session; short frames make barge-in stop sooner. */
   frameMs: number;
+  /** W3C trace context of the current turn, so tts spans join the turn's trace. */
+  traceparent?: () => string | undefined;
   /** Called for each chunk sent and when its first audio arrives (per-turn metrics). */
   onChunk?: (timing: ChunkTiming) => void;
   /**
@@ -73,7 +75,11 @@ export class PiperTTS extends tts.TTS {
   /** Streams one chunk's audio from the tts function as frames of `frameMs`. */
   async *frames(text: string, requestId: string, signal: AbortSignal): AsyncGenerator<AudioFrame> {
     const o = this.options;
-    const audio = o.client.stream('tts', { requestId, text, sampleRate: o.sampleRate, voice: o.voice }, { signal });
+    const audio = o.client.stream(
+      'tts',
+      { requestId, text, sampleRate: o.sampleRate, voice: o.voice },
+      { signal, traceparent: o.traceparent?.() },
+    );
     const framer = new FrameChunker(o.sampleRate, o.frameMs);
     const toFrame = (samples: Int16Array) => new AudioFrame(samples, o.sampleRate, 1, samples.length);
     for await (const pcm of audio) {
