@@ -41,8 +41,9 @@ async function main(): Promise<void> {
   const stack = new Stack(config, log);
   let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    // A terminal's Ctrl-C reaches this process twice (directly, and relayed by tsx / npm): only a second
-    // interrupt a moment later means "again".
+    // A terminal's Ctrl-C can reach this process twice (directly, and forwarded by npm): only a second
+    // interrupt a moment later means "again". (`npm start` runs this file with `node --import tsx`, not the
+    // tsx CLI, whose signal relay SIGKILLs a child that takes more than 60 ms to acknowledge a signal.)
     if (firstSignalAt !== 0 && Date.now() - firstSignalAt < 1_000) return;
     if (firstSignalAt !== 0) {
       say(red('second interrupt: killing everything now'));
@@ -233,15 +234,15 @@ class Stack {
         },
         logDir: o.logDir,
         onLog: o.facts.collect(name),
+        onSpawn: () => this.recordPids(),
         say: (t) => {
           // The summary explains the missing LLM; no need to shout it while loading.
           if (!t.includes('no LLM configured')) say(`  ${yellow(name)} ${t}`);
         },
       });
-      child.start();
       this.children.push(child);
+      child.start();
     }
-    this.recordPids();
   }
 
   /** Polls each function's /_/ready, printing progress; fails fast when one exits. */
@@ -262,6 +263,7 @@ class Stack {
           .catch(() => false);
         if (ready) {
           pending.delete(name);
+          if (child) child.restartable = true; // from now on a crash restarts it
           done(name, `ready on :${ports[name]} ${dim(`(${seconds(performance.now() - t0)})`)}`);
         }
       }

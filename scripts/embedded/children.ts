@@ -16,6 +16,8 @@ export interface ChildSpec {
   onLog?: (line: Record<string, unknown>) => void;
   /** Terminal output (warnings, errors, exits). */
   say: (text: string) => void;
+  /** Called after each spawn (the first and every restart). */
+  onSpawn?: () => void;
 }
 
 /** pino level numbers at or above which a child's line is shown on the terminal. */
@@ -27,8 +29,13 @@ export class Child {
   private stopping = false;
   private readonly tail: string[] = [];
   exitCode: number | null = null;
+  /** Resolves when the process is gone for good (stopped, or crashed with no restart left). */
   readonly exited: Promise<number | null>;
   private resolveExit: (code: number | null) => void = () => {};
+  /** Restart after a crash (set once the child has started fine): at most 5 times in 5 minutes. */
+  restartable = false;
+  private restarts: number[] = [];
+  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly spec: ChildSpec) {
     this.log = createWriteStream(join(spec.logDir, `${spec.name}.log`), { flags: 'a' });
@@ -56,6 +63,7 @@ export class Child {
     // Own process group: a Ctrl-C in the terminal reaches the launcher, which stops children in order.
     const proc = spawn(spec.command, spec.args, { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.proc = proc;
+    spec.onSpawn?.();
     for (const stream of [proc.stdout, proc.stderr]) {
       if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => this.onLine(line));
@@ -66,7 +74,16 @@ export class Child {
     proc.on('exit', (code, signal) => {
       this.exitCode = code;
       this.log.write(`--- exited code=${code} signal=${signal}\n`);
-      if (!this.stopping) this.spec.say(`${spec.name} exited unexpectedly (code ${code ?? signal})`);
+      if (this.stopping) return this.resolveExit(code);
+      const now = Date.now();
+      this.restarts = this.restarts.filter((t) => now - t < 300_000);
+      if (this.restartable && this.restarts.length < 5) {
+        this.restarts.push(now);
+        this.spec.say(`${spec.name} exited unexpectedly (code ${code ?? signal}); restarting it`);
+        this.restartTimer = setTimeout(() => this.start(), 1_000);
+        return;
+      }
+      this.spec.say(`${spec.name} exited unexpectedly (code ${code ?? signal}); see ${spec.logDir}/${spec.name}.log`);
       this.resolveExit(code);
     });
   }
@@ -74,8 +91,12 @@ export class Child {
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.restartTimer);
     const proc = this.proc;
-    if (!proc || !this.running) return;
+    if (!proc || !this.running) {
+      this.resolveExit(this.exitCode);
+      return;
+    }
     proc.kill('SIGTERM');
     const timer = setTimeout(() => {
       if (this.running) {
@@ -96,6 +117,7 @@ export class Child {
   /** At once, the whole process group (second Ctrl-C). */
   kill(): void {
     this.stopping = true;
+    clearTimeout(this.restartTimer);
     if (!this.running || !this.proc?.pid) return;
     try {
       process.kill(-this.proc.pid, 'SIGKILL');

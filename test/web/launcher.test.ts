@@ -23,9 +23,9 @@ interface Run {
 }
 
 function launch(): Run {
-  // As `npm start` runs it (tsx, which relays signals to its child), in a process group of its own, so a
-  // signal to the group is what a terminal's Ctrl-C does.
-  const proc = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/start.ts'], {
+  // As `npm start` runs it, in a process group of its own, so a signal to the group is what a terminal's
+  // Ctrl-C does.
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -124,10 +124,19 @@ describe('npm start (scripts/start.ts)', () => {
         )
         .toEqual([ready.sessionId]);
 
-      const { pids } = JSON.parse(readFileSync(join(dataDir, 'launcher-children.json'), 'utf8')) as { pids: number[] };
-      expect(pids).toHaveLength(5); // nats-server + four functions
+      // A function that crashes is restarted, and the stack is healthy again.
+      const pidsFile = join(dataDir, 'launcher-children.json');
+      const before = (JSON.parse(readFileSync(pidsFile, 'utf8')) as { pids: number[] }).pids;
+      expect(before).toHaveLength(5); // four functions + nats-server
+      process.kill(before[1] as number, 'SIGKILL'); // tts
+      await until(run, 'tts exited unexpectedly (code SIGKILL); restarting it', 5_000);
+      await expect
+        .poll(async () => (await fetch(`${url}/api/health`)).status, { timeout: 20_000, interval: 250 })
+        .toBe(200);
+      const { pids } = JSON.parse(readFileSync(pidsFile, 'utf8')) as { pids: number[] };
+      expect(pids[1]).not.toBe(before[1]);
       process.kill(-(run.proc.pid as number), 'SIGINT'); // Ctrl-C: the whole foreground group
-      expect(await run.exited).toBe(0);
+      expect(await run.exited, run.out()).toBe(0);
       expect(run.out()).toContain('stopped; data kept in');
       expect(run.out()).not.toContain('second interrupt');
       for (const fn of ['brain', 'tts', 'embed', 'session-write']) {
@@ -149,8 +158,10 @@ describe('npm start (scripts/start.ts)', () => {
       };
       expect(sessions).toHaveLength(1);
       expect(sessions[0]?.endTime).not.toBeNull();
+      const { pids } = JSON.parse(readFileSync(join(dataDir, 'launcher-children.json'), 'utf8')) as { pids: number[] };
       process.kill(-(run.proc.pid as number), 'SIGTERM');
-      expect(await run.exited).toBe(0);
+      expect(await run.exited, run.out()).toBe(0);
+      for (const pid of pids) expect(alive(pid), `pid ${pid} still running`).toBe(false);
     } finally {
       if (run.proc.exitCode === null) process.kill(-(run.proc.pid as number), 'SIGKILL');
     }
