@@ -15,8 +15,10 @@ import { ArcAgent } from './agent.js';
 import { agentEventPublisher } from './events.js';
 import { SessionWriter } from './persistence.js';
 import { SherlockLLM } from './plugins/llm.js';
+import type { PhraseCache } from './plugins/phrases.js';
 import { PiperTTS } from './plugins/tts.js';
 import { RecordingAudioInput, RecordingAudioOutput, StereoRecorder } from './recording.js';
+import { TranscriptTurnDetector } from './turn-detector.js';
 import { TurnTracker } from './turns.js';
 
 /** What a session needs that outlives it: shared, warm, created once per host process. */
@@ -25,6 +27,8 @@ export interface VoiceSessionDeps {
   log: Logger;
   vad: VAD;
   stt: stt.STT;
+  /** Greeting and apology audio, synthesised once per host (see warmPhrases). */
+  phrases?: PhraseCache;
   /** Where `agent.events.<sessionId>` are published (UI in room mode, tools); none in tests that listen directly. */
   nats?: NatsLink;
 }
@@ -41,6 +45,11 @@ export interface VoiceSessionOptions {
   /** Agent audio rate asked of the tts function. */
   sampleRate: number;
   voice?: string;
+  /**
+   * `transcript`: the turn ends after `minDelayMs` of silence unless the words so far read unfinished (a
+   * trailing "and", a number being dictated), then after `maxDelayMs`. `vad`: always `minDelayMs`.
+   */
+  turnDetection: 'transcript' | 'vad';
   /** Silence after speech before the turn is committed, and the ceiling. */
   endpointing: { minDelayMs: number; maxDelayMs: number };
   interruption: {
@@ -63,11 +72,31 @@ export const DEFAULT_SESSION_OPTIONS = {
   greeting: "Hello! I'm ready to help.",
   apology: "Sorry, I can't answer right now. Please try again in a moment.",
   sampleRate: 22050,
-  endpointing: { minDelayMs: 500, maxDelayMs: 3000 },
+  turnDetection: 'transcript',
+  endpointing: { minDelayMs: 200, maxDelayMs: 1200 },
   interruption: { minDurationMs: 150, minWords: 0, falseInterruptionTimeoutMs: 1500, resume: true },
-  preemptiveGeneration: false,
+  preemptiveGeneration: true,
   persist: true,
 } satisfies Partial<VoiceSessionOptions>;
+
+/**
+ * Synthesises the fixed phrases of these options (greeting, apology) into the host's cache, through the tts
+ * function, once, before the first session: later sessions say them without a tts call.
+ */
+export async function warmPhrases(
+  deps: Pick<VoiceSessionDeps, 'client' | 'log'> & { phrases: PhraseCache },
+  options: Partial<Pick<VoiceSessionOptions, 'greeting' | 'apology' | 'sampleRate' | 'voice'>> = {},
+): Promise<void> {
+  const o = { ...DEFAULT_SESSION_OPTIONS, ...options };
+  const tts = new PiperTTS({ client: deps.client, log: deps.log, sampleRate: o.sampleRate, voice: o.voice });
+  const signal = new AbortController().signal;
+  let n = 0;
+  await deps.phrases.warm(
+    [o.greeting, o.apology].filter((p): p is string => Boolean(p)),
+    { sampleRate: o.sampleRate, voice: o.voice, log: deps.log },
+    (text) => tts.frames(text, `phrase-${process.pid}-${n++}`, signal),
+  );
+}
 
 /** Session options that follow the process's configuration (RECORD_SESSIONS → a recordings folder). */
 export function sessionOptionsFromConfig(
@@ -103,12 +132,12 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
   private startedAt = 0;
   private closed = false;
   private recorder: StereoRecorder | undefined;
-  /** The brain request whose reply is being spoken: the assistant turn that follows is stored under its id. */
   /** Trace context of the current turn: a new trace starts when the user starts speaking. */
   private traceparent: string = childTraceparent();
   /** Wall-clock ms the user last started speaking: replies started before it are the ones a barge-in cuts. */
   private userSpeechStartedAt = 0;
-  private replyRequest: { id: string; failed: boolean; text: string; reply: string; ttsFailed: boolean } | undefined;
+  /** The brain request whose reply is being spoken: the assistant turn that follows is stored under its id. */
+  private replyRequest: { id: string; reply: string; ttsFailed: boolean } | undefined;
 
   constructor(deps: VoiceSessionDeps, options: Required2<VoiceSessionOptions, keyof typeof DEFAULT_SESSION_OPTIONS>) {
     super();
@@ -126,8 +155,8 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
       userId: o.userId,
       apology: o.apology,
       traceparent: () => this.traceparent,
-      onStart: (id, text) => {
-        this.replyRequest = { id, failed: false, text, reply: '', ttsFailed: false };
+      onStart: (id) => {
+        this.replyRequest = { id, reply: '', ttsFailed: false };
       },
       onDelta: (requestId, delta, first) => {
         if (first) this.turns.mark('brainFirstDelta');
@@ -135,9 +164,7 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
         this.emitEvent({ type: 'reply', requestId, delta, at: Date.now() });
       },
       onContext: (requestId, memories) => this.emitEvent({ type: 'memories', requestId, memories, at: Date.now() }),
-      onError: (id, err) => {
-        // The brain stores the user's turn; when it failed, it may not have: store it here (same event id).
-        if (this.replyRequest?.id === id) this.replyRequest.failed = true;
+      onError: (_id, err) => {
         this.emitEvent({
           type: 'error',
           code: (err as { code?: string }).code ?? 'internal',
@@ -151,6 +178,7 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
       log: this.log,
       sampleRate: o.sampleRate,
       voice: o.voice,
+      phrases: deps.phrases,
       traceparent: () => this.traceparent,
       onChunk: (c) => {
         if (c.index !== 0) return;
@@ -173,7 +201,7 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
       llm: this.llm,
       tts: this.tts,
       turnHandling: {
-        turnDetection: 'vad',
+        turnDetection: o.turnDetection === 'transcript' ? new TranscriptTurnDetector() : 'vad',
         endpointing: { mode: 'fixed', minDelay: o.endpointing.minDelayMs, maxDelay: o.endpointing.maxDelayMs },
         interruption: {
           enabled: true,
@@ -183,7 +211,8 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
           falseInterruptionTimeout: o.interruption.falseInterruptionTimeoutMs,
           resumeFalseInterruption: o.interruption.resume,
         },
-        preemptiveGeneration: { enabled: o.preemptiveGeneration },
+        // Preemptive replies are synthesised too: the first audio is ready when the turn commits.
+        preemptiveGeneration: { enabled: o.preemptiveGeneration, preemptiveTts: o.preemptiveGeneration },
       },
       // Browsers cancel echo themselves; a warm-up that ignores the user would hide barge-in.
       aecWarmupDuration: 0,
@@ -293,24 +322,17 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
     timer.unref();
   }
 
-  /** Stores what the agent said, as heard; for a failed brain call also the user's turn it never stored. */
+  /** Stores what the agent said, as heard (all of it as text when TTS was down and nothing could be heard). */
   private persistReply(text: string, interrupted: boolean, at: number): void {
-    const o = this.options;
     const request = this.replyRequest;
     this.replyRequest = undefined;
-    const createdAt = new Date(at).toISOString();
-    if (request?.failed) {
-      this.writer.turn(
-        { userId: o.userId, role: 'user', text: request.text, createdAt: new Date(at - 1).toISOString() },
-        `${request.id}-user`,
-      );
-    }
+    const textOnly = request?.ttsFailed === true && request.reply.trim() !== '';
     const body = {
-      userId: o.userId,
+      userId: this.options.userId,
       role: 'assistant' as const,
-      text,
-      createdAt,
-      ...(interrupted ? { interrupted: true } : {}),
+      text: textOnly ? (request?.reply ?? text) : text,
+      createdAt: new Date(at).toISOString(),
+      ...(interrupted && !textOnly ? { interrupted: true } : {}),
     };
     this.writer.turn(body, request ? `${request.id}-assistant` : undefined);
   }
@@ -353,7 +375,11 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
       if (item.role === 'assistant') {
         this.emitEvent({ type: 'reply-end', text, interrupted: item.interrupted, at: ev.createdAt });
       }
-      if (o.persist && item.role === 'assistant') this.persistReply(text, item.interrupted, ev.createdAt);
+      if (!o.persist) return;
+      if (item.role === 'assistant') this.persistReply(text, item.interrupted, ev.createdAt);
+      // The turn as committed (a preemptive reply to an earlier guess is never stored).
+      else if (item.role === 'user')
+        this.writer.turn({ userId: o.userId, role: 'user', text, createdAt: new Date(ev.createdAt).toISOString() });
     });
     s.on(voice.AgentSessionEventTypes.Error, (ev) => {
       const err = ev.error as { message?: string; code?: string } | undefined;

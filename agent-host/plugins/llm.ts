@@ -21,7 +21,7 @@ export interface SherlockLLMOptions {
   /** W3C trace context of the current turn, so the brain's spans join the turn's trace. */
   traceparent?: () => string | undefined;
   /** Called when a brain request starts (the reply that follows belongs to it). */
-  onStart?: (requestId: string, text: string) => void;
+  onStart?: (requestId: string) => void;
   /** Called for each text delta as it arrives (`first` for the first of a reply). */
   onDelta?: (requestId: string, delta: string, first: boolean) => void;
   /** Called with the memories the brain retrieved for a turn (shown in the UI). */
@@ -115,15 +115,16 @@ export class SherlockLLMStream extends llm.LLMStream {
     const o = this.#owner.options;
     const { text, history } = lastUserTurn(this.chatCtx, o.historyTurns);
     if (!text) return;
-    o.onStart?.(this.requestId, text);
+    o.onStart?.(this.requestId);
     const signal = this.abortController.signal;
     const put = (content: string) => this.queue.put({ id: this.requestId, delta: { role: 'assistant', content } });
     let spoke = false;
     try {
       const stream = o.client.stream(
         'brain',
-        // The brain stores the user's turn (it has its embedding); the host stores the reply as heard.
-        { requestId: this.requestId, sessionId: o.sessionId, userId: o.userId, text, history, persist: 'user' },
+        // The host stores the turns: the user's as committed (a preemptive guess may be discarded) and the
+        // reply as actually heard.
+        { requestId: this.requestId, sessionId: o.sessionId, userId: o.userId, text, history, persist: 'none' },
         { signal, traceparent: o.traceparent?.() },
       );
       for await (const chunk of stream) {

@@ -11,6 +11,7 @@ import { ArcError, HDR_SAMPLE_RATE } from '../../lib/protocol/index.js';
 import { type ChunkerOptions, SpeakableChunker } from '../../lib/text/chunker.js';
 import { AsyncQueue } from '../../lib/util/async-queue.js';
 import { Semaphore } from '../../lib/util/semaphore.js';
+import type { PhraseCache } from './phrases.js';
 
 export interface ChunkTiming {
   requestId: string;
@@ -34,6 +35,8 @@ export interface PiperTTSOptions {
   prefetch: number;
   /** Frame length handed to the session; short frames make barge-in stop sooner. */
   frameMs: number;
+  /** Pre-synthesised fixed phrases (greeting, apology): served from memory, no tts call. */
+  phrases?: PhraseCache;
   /** W3C trace context of the current turn, so tts spans join the turn's trace. */
   traceparent?: () => string | undefined;
   /** Called for each chunk sent and when its first audio arrives (per-turn metrics). */
@@ -122,6 +125,20 @@ export class PiperSynthesizeStream extends tts.SynthesizeStream {
     signal.addEventListener('abort', () => order.end(), { once: true });
 
     const start = async (text: string) => {
+      const cached = o.phrases?.get(text, o.sampleRate, o.voice);
+      if (cached) {
+        if (index === 0) this.markStarted();
+        const now = performance.now();
+        const timing: ChunkTiming = { requestId: `${requestId}-${index}`, index: index++, text, sentAt: now };
+        o.onChunk?.(timing);
+        timing.firstAudioAt = now;
+        o.onChunk?.(timing);
+        const frames = new AsyncQueue<AudioFrame>();
+        for (const f of cached) frames.push(f);
+        frames.end();
+        order.push({ timing, frames });
+        return;
+      }
       const release = await slots.acquire(signal);
       if (index === 0) this.markStarted();
       const timing: ChunkTiming = {

@@ -5,8 +5,10 @@ import { FunctionClient } from '../../lib/bus/client.js';
 import { NatsLink } from '../../lib/bus/nats-link.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { createLogger } from '../../lib/log.js';
+import { PhraseCache } from '../plugins/phrases.js';
+import { sessionOptionsFromConfig, warmPhrases } from '../session.js';
+import { loadSpeech } from '../speech.js';
 import { type RoomJobDeps, runRoomJob } from './job.js';
-import { loadSpeech } from './speech.js';
 
 interface JobProcessData extends Record<string, unknown> {
   deps?: RoomJobDeps;
@@ -21,12 +23,17 @@ export async function createRoomJobDeps(): Promise<RoomJobDeps> {
   const nats = new NatsLink({ servers: config.natsUrl, name: `agent-job-${process.pid}`, log });
   const client = new FunctionClient({ log, nats, http: config.functionGatewayUrl });
   const speech = await loadSpeech(config);
-  log.info({ ms: Math.round(performance.now() - started) }, 'job process prewarmed');
+  // Greeting and apology audio: synthesised now (briefly waiting for NATS), said later without a tts call.
+  const phrases = new PhraseCache();
+  await nats.ready(3_000).catch(() => {});
+  await warmPhrases({ client, log, phrases }, sessionOptionsFromConfig(config));
+  log.info({ ms: Math.round(performance.now() - started), phrases: phrases.size }, 'job process prewarmed');
   return {
     config,
     log,
     nats,
     client,
+    phrases,
     vad: speech.vad,
     stt: speech.stt,
     close: async () => {

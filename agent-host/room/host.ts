@@ -6,8 +6,8 @@ import { type RoomModeConfig, roomModeConfig } from '../../lib/livekit/room-mode
 import { AGENT_NAME } from '../../lib/livekit/token.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { collectProcessMetrics } from '../../lib/telemetry/metrics.js';
+import { loadSpeech } from '../speech.js';
 import { closeHttp, createHostApp, listenHttp } from './health.js';
-import { loadSpeech } from './speech.js';
 import { RoomWorker, WORKER_DEFAULTS } from './worker.js';
 
 /** Exit status for "not configured" (EX_CONFIG), as for a bad variable in lib/config. */

@@ -3,14 +3,15 @@
 // session host. Agent audio comes out of a real-time player; microphone audio goes in at real-time pace.
 import { randomUUID } from 'node:crypto';
 import { initializeLogger, type VAD } from '@livekit/agents';
-import * as silero from '@livekit/agents-plugin-silero';
 import type { AudioFrame } from '@livekit/rtc-node';
 import { type LocalSession, LocalSessionHost, type OpenLocalSession } from '../../agent-host/local/local-host.js';
+import { PhraseCache } from '../../agent-host/plugins/phrases.js';
 import type { VoiceSessionOptions } from '../../agent-host/session.js';
+import { FAST_SPEECH, loadSpeech } from '../../agent-host/speech.js';
 import ttsDefinition from '../../functions/tts/handler.js';
 import { FrameChunker, resample } from '../../lib/audio/index.js';
 import { FunctionClient } from '../../lib/bus/client.js';
-import { createStt, PocketSphinxSTT } from '../../lib/engines/stt/index.js';
+import { PocketSphinxSTT } from '../../lib/engines/stt/index.js';
 import type { AgentEvent } from '../../lib/protocol/index.js';
 import { ttsContract } from '../../lib/protocol/index.js';
 import type { FunctionDefinition } from '../../lib/runtime/define.js';
@@ -26,6 +27,8 @@ export interface VoiceStack {
   restartTts(): Promise<void>;
   client: FunctionClient;
   host: LocalSessionHost;
+  /** The host's phrase cache (empty until a test warms it). */
+  phrases: PhraseCache;
   vad: VAD;
   /** A recogniser for checking what the agent said (separate from the session's). */
   checker: PocketSphinxSTT;
@@ -58,10 +61,13 @@ export async function startVoiceStack(
       { ...(options.tts ?? ttsDefinition), contract: contracts.tts },
       { config: brain.config, log: brain.log, port: false, nats: brain.link, client },
     );
-  const vad = await silero.VAD.load({ minSilenceDuration: 400, minSpeechDuration: 50 });
-  const stt = await createStt(brain.config, { engine: 'pocketsphinx', pocketsphinx: { vad } });
+  const { vad, stt, close: closeSpeech } = await loadSpeech(brain.config, FAST_SPEECH, { engine: 'pocketsphinx' });
   const checker = await PocketSphinxSTT.create({ poolSize: 1 });
-  const host = new LocalSessionHost({ client, log: brain.log, vad, stt }, { persist: true, ...options.defaults });
+  const phrases = new PhraseCache();
+  const host = new LocalSessionHost(
+    { client, log: brain.log, vad, stt, phrases },
+    { persist: true, ...options.defaults },
+  );
   const stack: VoiceStack = {
     brain,
     tts: await startTts(),
@@ -71,6 +77,7 @@ export async function startVoiceStack(
     },
     client,
     host,
+    phrases,
     vad,
     checker,
     async stop() {
@@ -78,7 +85,7 @@ export async function startVoiceStack(
       await stack.tts.stop(1_000);
       await brain.stop();
       await db.dispose();
-      await (stt as { close?: () => Promise<void> }).close?.();
+      await closeSpeech();
       await (checker as { close?: () => Promise<void> }).close?.();
     },
   };

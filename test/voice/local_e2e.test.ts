@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { warmPhrases } from '../../agent-host/session.js';
 import { readWav, rmsDbfs } from '../../lib/audio/index.js';
+import { functionRequests } from '../../lib/telemetry/metrics.js';
 import { sleep } from '../../lib/util/abort.js';
 import {
   Microphone,
@@ -91,6 +93,32 @@ describe('greeting', () => {
     expect(rows[0]?.text).toMatch(/ready to help/i);
   }, 60_000);
 });
+
+describe('phrase cache', () => {
+  it('says the greeting from the pre-synthesised cache: it is heard and no tts request is made', async () => {
+    await warmPhrases({ client: stack.client, log: stack.brain.log, phrases: stack.phrases });
+    expect(stack.phrases.size).toBeGreaterThan(0);
+    const ttsBefore = await requestsOf('tts');
+    const rec = new SessionRecorder();
+    const session = await stack.host.open({
+      userId: uniqueUser(),
+      listener: rec.listener,
+      options: { greeting: "Hello! I'm ready to help." },
+      output: { leadMs: 0 },
+    });
+    await rec.waitFor('reply-end', () => true, 20_000);
+    await rec.waitForSilence(300);
+    const heard = (await stack.checker.transcribe(rec.audioBetween(0))).toLowerCase();
+    expect(heard).toMatch(/hello|ready|help/);
+    expect(await requestsOf('tts')).toBe(ttsBefore);
+    await session.close();
+  }, 60_000);
+});
+
+async function requestsOf(fn: string): Promise<number> {
+  const m = await functionRequests.get();
+  return m.values.filter((v) => v.labels.function === fn).reduce((n, v) => n + v.value, 0);
+}
 
 describe('recording (RECORD_SESSIONS=1)', () => {
   it('stores both sides in one stereo WAV: the user on the left, the agent on the right, referenced in agents.recordings', async () => {

@@ -11,6 +11,10 @@ interface Utterance {
   /** Stream position (seconds) where it started. */
   start: number;
   texts: string[];
+  /** The open segment's latest hypothesis (in-process back end). */
+  partial: string;
+  /** The hypothesis already sent as a preflight in the current pause. */
+  preflighted?: string;
 }
 
 /**
@@ -95,6 +99,7 @@ export class PocketSphinxSpeechStream extends stt.SpeechStream {
         for (const f of ev.frames) this.feed(f.data, false);
       } else if (ev.type === VADEventType.INFERENCE_DONE && ev.speaking) {
         for (const f of ev.frames) this.feed(f.data);
+        this.maybePreflight(ev.rawAccumulatedSilence);
       } else if (ev.type === VADEventType.END_OF_SPEECH) {
         await this.endUtterance(Date.now() - ev.silenceDuration);
       } else if (ev.type === VADEventType.INFERENCE_DONE) {
@@ -102,6 +107,25 @@ export class PocketSphinxSpeechStream extends stt.SpeechStream {
       }
     }
     await this.endUtterance();
+  }
+
+  /**
+   * A pause inside speech: the words so far are probably the turn. Sending them once per pause lets the
+   * session start the reply now (preemptive generation); the final transcript confirms or replaces it.
+   */
+  private maybePreflight(silenceMs: number): void {
+    const u = this.utterance;
+    const after = this.engine.options.preflightSilenceMs;
+    if (!u || after === undefined) return;
+    if (silenceMs < after) {
+      u.preflighted = undefined; // speech resumed: a later pause may preflight again
+      return;
+    }
+    // Only the open segment: agents-js prepends the finals it already has for this turn.
+    const text = u.partial.trim();
+    if (!text || text === u.preflighted) return;
+    u.preflighted = text;
+    this.put(stt.SpeechEventType.PREFLIGHT_TRANSCRIPT, text, u);
   }
 
   private feed(samples: Int16Array, advance = true): void {
@@ -113,13 +137,17 @@ export class PocketSphinxSpeechStream extends stt.SpeechStream {
   private async beginUtterance(announce: boolean): Promise<void> {
     await this.endUtterance();
     const decoder = await this.engine.pool.take();
-    const u: Utterance = { decoder, start: this.samplesSeen / SPHINX_RATE, texts: [] };
+    const u: Utterance = { decoder, start: this.samplesSeen / SPHINX_RATE, texts: [], partial: '' };
     decoder.onSegment((text) => {
       u.texts.push(text);
+      u.partial = '';
       this.put(stt.SpeechEventType.FINAL_TRANSCRIPT, text, u);
     });
     // Interim transcripts carry the open segment's growing hypothesis (in-process back end only).
-    decoder.onPartial((text) => this.put(stt.SpeechEventType.INTERIM_TRANSCRIPT, text, u));
+    decoder.onPartial((text) => {
+      u.partial = text;
+      this.put(stt.SpeechEventType.INTERIM_TRANSCRIPT, text, u);
+    });
     this.utterance = u;
     if (announce) this.send({ type: stt.SpeechEventType.START_OF_SPEECH });
   }

@@ -21,6 +21,11 @@ export interface PocketSphinxSTTOptions extends SphinxOptions {
   vad?: VAD;
   /** Language reported on transcripts (the model decides what is recognised). */
   language: string;
+  /**
+   * With a VAD: after this much silence inside an utterance, send the hypothesis so far as a
+   * PREFLIGHT_TRANSCRIPT, so agents-js can start generating the reply before the turn ends. Off when unset.
+   */
+  preflightSilenceMs?: number;
 }
 
 export const POCKETSPHINX_DEFAULTS: Omit<PocketSphinxSTTOptions, 'vad'> = {
