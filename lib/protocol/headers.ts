@@ -10,6 +10,11 @@ export const HDR_ERROR = 'Arc-Error';
 export const HDR_SAMPLE_RATE = 'Arc-Sample-Rate';
 /** Request id when the request body does not carry one (unary calls); cancel subjects use it. */
 export const HDR_REQUEST_ID = 'Arc-Request-Id';
+/**
+ * On the first chunk of a streamed reply: milliseconds the replica spent from receiving the request to that
+ * chunk. The caller subtracts it from what it measured to see transport and queueing cost.
+ */
+export const HDR_HANDLER_MS = 'Arc-Handler-Ms';
 /** Which replica answered (useful to see queue-group load sharing). */
 export const HDR_REPLICA = 'Arc-Replica';
 /** W3C trace context: one trace spans host → function → database. */

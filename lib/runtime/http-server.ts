@@ -6,6 +6,7 @@ import {
   CONTENT_TYPE_SSE,
   formatSse,
   HDR_ERROR,
+  HDR_HANDLER_MS,
   HDR_REPLICA,
   HDR_REQUEST_ID,
   HDR_SAMPLE_RATE,
@@ -115,7 +116,9 @@ async function streamResponse(runtime: FunctionRuntime, call: StreamCall, sse: b
   if (contract.mode !== 'stream') throw new ArcError('internal', 'not a streaming function');
   const binary = contract.encoding === 'binary';
   const iterator = call.chunks;
+  const received = performance.now();
   const first = await iterator.next();
+  const handlerMs = (performance.now() - received).toFixed(1);
   let seq = 0;
   const encode = (chunk: unknown): Uint8Array => {
     const id = seq++;
@@ -155,6 +158,7 @@ async function streamResponse(runtime: FunctionRuntime, call: StreamCall, sse: b
     ...call.headers,
     [HDR_REQUEST_ID]: call.requestId,
     [HDR_REPLICA]: runtime.replicaId,
+    [HDR_HANDLER_MS]: handlerMs,
     'Cache-Control': 'no-cache',
     'Content-Type': sse
       ? CONTENT_TYPE_SSE

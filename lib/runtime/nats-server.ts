@@ -14,6 +14,7 @@ import {
   encodeJson,
   HDR_END,
   HDR_ERROR,
+  HDR_HANDLER_MS,
   HDR_REPLICA,
   HDR_REQUEST_ID,
   HDR_SEQ,
@@ -97,11 +98,13 @@ async function handle(runtime: FunctionRuntime, nc: NatsConnection, msg: Msg): P
     return;
   }
   let seq = 0;
+  const received = performance.now();
   try {
     const call = runtime.stream(input);
     const binary = runtime.contract.encoding === 'binary';
     for await (const chunk of call.chunks) {
       const h = replyHeaders(runtime, call.headers);
+      if (seq === 0) h.set(HDR_HANDLER_MS, (performance.now() - received).toFixed(1));
       h.set(HDR_SEQ, String(seq++));
       nc.publish(msg.reply, binary ? (chunk as Uint8Array) : encodeJson(chunk), { headers: h });
     }
