@@ -18,6 +18,7 @@ import { SherlockLLM } from './plugins/llm.js';
 import type { PhraseCache } from './plugins/phrases.js';
 import { PiperTTS } from './plugins/tts.js';
 import { RecordingAudioInput, RecordingAudioOutput, StereoRecorder } from './recording.js';
+import { instrumentSession } from './tracing.js';
 import { TranscriptTurnDetector } from './turn-detector.js';
 import { TurnTracker } from './turns.js';
 
@@ -220,6 +221,7 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
       useTtsAlignedTranscript: false,
     });
     this.wire();
+    instrumentSession(this); // per-turn trace and latency-budget metrics (agent-host/tracing.ts)
     if (deps.nats) this.on('event', agentEventPublisher(deps.nats, o.sessionId, this.log));
   }
 

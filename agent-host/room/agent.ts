@@ -5,6 +5,7 @@ import { FunctionClient } from '../../lib/bus/client.js';
 import { NatsLink } from '../../lib/bus/nats-link.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { createLogger } from '../../lib/log.js';
+import { startTracing } from '../../lib/telemetry/tracing.js';
 import { PhraseCache } from '../plugins/phrases.js';
 import { sessionOptionsFromConfig, warmPhrases } from '../session.js';
 import { loadSpeech } from '../speech.js';
@@ -19,6 +20,8 @@ export async function createRoomJobDeps(): Promise<RoomJobDeps> {
   const started = performance.now();
   const config = loadConfig();
   const log = createLogger('agent-job', config.logLevel);
+  // Each turn's trace starts in this process (OTEL_EXPORTER_OTLP_ENDPOINT set; nothing is loaded otherwise).
+  const tracing = await startTracing({ serviceName: 'arc-agent-host', endpoint: config.otlpEndpoint, log });
   // NATS connects in the background; the FunctionClient falls back to HTTP while it is down.
   const nats = new NatsLink({ servers: config.natsUrl, name: `agent-job-${process.pid}`, log });
   const client = new FunctionClient({ log, nats, http: config.functionGatewayUrl });
@@ -39,6 +42,7 @@ export async function createRoomJobDeps(): Promise<RoomJobDeps> {
     close: async () => {
       await speech.close();
       await nats.close();
+      await tracing?.shutdown();
     },
   };
 }

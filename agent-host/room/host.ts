@@ -5,8 +5,9 @@ import { type Config, loadConfigOrExit } from '../../lib/config/index.js';
 import { type RoomModeConfig, roomModeConfig } from '../../lib/livekit/room-mode.js';
 import { AGENT_NAME } from '../../lib/livekit/token.js';
 import { createLogger, type Logger } from '../../lib/log.js';
-import { collectProcessMetrics } from '../../lib/telemetry/metrics.js';
+import { collectProcessMetrics, countActiveSessionsWith } from '../../lib/telemetry/metrics.js';
 import { loadSpeech } from '../speech.js';
+import { countPublishedEvents } from '../tracing.js';
 import { closeHttp, createHostApp, listenHttp } from './health.js';
 import { RoomWorker, WORKER_DEFAULTS } from './worker.js';
 
@@ -31,6 +32,8 @@ export async function runAgentHost(options: AgentHostOptions): Promise<void> {
   initializeLogger({ pretty: false, level: config.logLevel });
   collectProcessMetrics();
   const nats = new NatsLink({ servers: config.natsUrl, name: 'agent-host', log });
+  // Conversations run in job processes: /metrics counts what they publish, and one session per running job.
+  countPublishedEvents(nats, log);
 
   const state: { phase: Phase } = { phase: 'starting' };
   let worker: RoomWorker | undefined;
@@ -91,6 +94,7 @@ export async function runAgentHost(options: AgentHostOptions): Promise<void> {
     logLevel: config.logLevel,
   });
   worker = w;
+  countActiveSessionsWith(() => w.server.activeJobs.length);
   w.start().then(
     () => {
       if (state.phase !== 'stopping') fatal(log, new Error('the LiveKit worker stopped on its own'), 'worker stopped');

@@ -4,6 +4,7 @@ import { pcmToBytes } from '../../lib/audio/pcm.js';
 import { createTtsEngine, type TtsEngineChoice } from '../../lib/engines/tts/index.js';
 import { HDR_SAMPLE_RATE, type TtsRequest, ttsContract } from '../../lib/protocol/index.js';
 import { defineFunction, type HandlerContext, type SetupContext } from '../../lib/runtime/define.js';
+import { tracedStream } from '../../lib/telemetry/spans.js';
 
 /** Requests synthesised at once per replica (engines are CPU-bound; more wait in the runtime's line). */
 export const TTS_MAX_CONCURRENT = 4;
@@ -33,7 +34,11 @@ export function ttsSetup(choice: TtsEngineChoice = {}) {
           trimLeadingSilence: req.trimLeadingSilence,
         });
         ctx.setStreamHeader(HDR_SAMPLE_RATE, String(sampleRate));
-        for await (const chunk of chunks) yield pcmToBytes(chunk.samples);
+        // A span of the request while tracing is on (first audio marked), else the engine's stream as it is.
+        const attributes = { 'arc.tts.engine': engine.name, 'arc.tts.chars': req.text.length };
+        for await (const chunk of tracedStream('tts.synthesize', attributes, chunks, ctx.signal)) {
+          yield pcmToBytes(chunk.samples);
+        }
       },
       close: () => engine.close(),
     };

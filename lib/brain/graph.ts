@@ -3,6 +3,7 @@ import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from
 import type { LlmAdapter } from '../engines/llm/llm.js';
 import type { Logger } from '../log.js';
 import { type BrainChunk, type BrainRequest, type Memory, SESSION_TURN_MAX_CHARS } from '../protocol/index.js';
+import { childSpan, withSpan } from '../telemetry/spans.js';
 import type { Persister } from './persist.js';
 import { buildMessages } from './prompt.js';
 import type { Retriever } from './retrieve.js';
@@ -56,6 +57,7 @@ export function buildBrainGraph(deps: BrainDeps) {
     const messages = buildMessages(state.request.text, state.memories, state.request.history);
     let response = '';
     let firstDelta: number | undefined;
+    const firstToken = childSpan('llm.first_token', { 'arc.model': deps.llm.model });
     try {
       for await (const text of deps.llm.generate({
         messages,
@@ -63,11 +65,15 @@ export function buildBrainGraph(deps: BrainDeps) {
         memories: state.memories,
         signal,
       })) {
-        if (firstDelta === undefined) firstDelta = ms(state.startedAt);
+        if (firstDelta === undefined) {
+          firstDelta = ms(state.startedAt);
+          firstToken.end('ok');
+        }
         response += text;
         emit({ type: 'delta', text });
       }
     } finally {
+      firstToken.end(signal.aborted ? 'cancelled' : 'ok');
       // Barge-in still persists what was said (persistence is never cancelled by an interruption).
       if (signal.aborted) persistNow(state, response, true);
     }
@@ -109,9 +115,9 @@ export function buildBrainGraph(deps: BrainDeps) {
   }
 
   return new StateGraph(BrainState)
-    .addNode('retrieve_context', retrieveContext)
-    .addNode('generate_response', generateResponse)
-    .addNode('persist', persist)
+    .addNode('retrieve_context', traced('retrieve_context', retrieveContext))
+    .addNode('generate_response', traced('generate_response', generateResponse))
+    .addNode('persist', traced('persist', persist))
     .addEdge(START, 'retrieve_context')
     .addEdge('retrieve_context', 'generate_response')
     .addEdge('generate_response', 'persist')
@@ -132,6 +138,13 @@ export async function* runBrain(
     { streamMode: 'custom', signal },
   );
   for await (const chunk of stream) yield chunk as BrainChunk;
+}
+
+/** A node run inside a span of its own (a no-op unless tracing is on): calls and queries in it become children. */
+function traced<A extends unknown[], R>(name: string, node: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return function tracedNode(...args) {
+    return withSpan(`brain.${name}`, {}, () => node(...args));
+  };
 }
 
 function round(x: number): number {

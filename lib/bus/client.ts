@@ -21,6 +21,7 @@ import {
 } from '../protocol/index.js';
 import type { FunctionRuntime } from '../runtime/runtime.js';
 import { clientCalls, clientFallbacks, type Transport } from '../telemetry/metrics.js';
+import { clientSpan } from '../telemetry/spans.js';
 import { childTraceparent } from '../telemetry/trace.js';
 import { anySignal } from '../util/abort.js';
 import type { NatsLink } from './nats-link.js';
@@ -91,10 +92,16 @@ export class FunctionClient<M extends ContractMap = Contracts> {
   ): Promise<ResponseOf<M[N]>> {
     const contract = this.contract(name, 'unary');
     const payload = prepare(contract, request);
-    const ctx = this.context(payload, options, {
-      firstChunkTimeoutMs: options.timeoutMs ?? contract.timeoutMs + 500,
-      idleTimeoutMs: 0,
-    });
+    // The call's span (a no-op unless tracing is on): its traceparent is what the replica sees as its parent.
+    const span = clientSpan(`call ${name}`, options.traceparent, { 'arc.function': name });
+    const ctx = this.context(
+      payload,
+      { ...options, traceparent: span.traceparent },
+      {
+        firstChunkTimeoutMs: options.timeoutMs ?? contract.timeoutMs + 500,
+        idleTimeoutMs: 0,
+      },
+    );
     let served: Transport | undefined;
     try {
       const raw = await this.withFallback(contract, ctx, options.transports, (t) => {
@@ -104,11 +111,15 @@ export class FunctionClient<M extends ContractMap = Contracts> {
       if (contract.mode !== 'unary') throw new ArcError('internal', 'unreachable');
       const res = validate(contract.response, raw, `${name} reply`);
       clientCalls.inc({ function: name, transport: served ?? 'none', outcome: 'ok' });
+      span.set({ 'arc.transport': served ?? 'none' });
+      span.end('ok');
       return res as ResponseOf<M[N]>;
     } catch (err) {
       const e = ctx.signal.aborted ? new CancelledError() : toArcError(err, 'protocol_error');
       if (e.code === 'cancelled') this.cancelEverywhere(ctx.requestId);
       clientCalls.inc({ function: name, transport: served ?? 'none', outcome: e.code });
+      span.set({ 'arc.transport': served ?? 'none' });
+      span.end(e.code, e);
       throw e;
     }
   }
@@ -123,9 +134,10 @@ export class FunctionClient<M extends ContractMap = Contracts> {
     if (contract.mode !== 'stream') throw new ArcError('internal', 'unreachable');
     const payload = prepare(contract, request);
     const own = new AbortController();
+    const span = clientSpan(`call ${name}`, options.traceparent, { 'arc.function': name });
     const ctx = this.context(
       payload,
-      { ...options, signal: anySignal(own.signal, options.signal) },
+      { ...options, traceparent: span.traceparent, signal: anySignal(own.signal, options.signal) },
       {
         firstChunkTimeoutMs: options.firstChunkTimeoutMs ?? contract.firstChunkTimeoutMs,
         idleTimeoutMs: options.idleTimeoutMs ?? contract.idleTimeoutMs,
@@ -150,6 +162,7 @@ export class FunctionClient<M extends ContractMap = Contracts> {
         });
         if (first.done || !it) return;
         state.headers = first.value.headers ?? {};
+        span.event('first chunk', { 'arc.transport': state.transport ?? 'none' });
         yield first.value.data as ChunkOf<M[N]>;
         for (;;) {
           const r = await it.next();
@@ -167,6 +180,8 @@ export class FunctionClient<M extends ContractMap = Contracts> {
       } finally {
         await it?.return?.();
         clientCalls.inc({ function: name, transport: state.transport ?? 'none', outcome });
+        span.set({ 'arc.transport': state.transport ?? 'none' });
+        span.end(outcome);
       }
     }
     const generator = iterate();

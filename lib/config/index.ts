@@ -59,6 +59,7 @@ const envSchema = z.object({
   DB_EMBEDDED_PORT: optional(z.coerce.number().int().min(0).max(65535)),
   GATEWAY_PORT: optional(z.coerce.number().int().min(0).max(65535)),
   RECORD_SESSIONS: optional(z.enum(['0', '1', 'true', 'false'], { message: 'must be 1 or 0' })),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional(url(['http:', 'https:'])),
 });
 
 /** Every environment variable the code reads; deployment files are checked against this list (test/deploy). */
@@ -86,6 +87,8 @@ export interface Config {
   gatewayPort: number;
   /** Store each conversation's audio (both sides, one stereo WAV) under `<dataDir>/recordings`. */
   recordSessions: boolean;
+  /** OTLP/HTTP endpoint traces go to (e.g. Jaeger's :4318); unset = tracing off, no SDK loaded. */
+  otlpEndpoint?: string;
 }
 
 export class ConfigError extends Error {
@@ -146,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     gatewayPort: e.GATEWAY_PORT ?? DEFAULTS.gatewayPort,
     recordSessions: e.RECORD_SESSIONS === '1' || e.RECORD_SESSIONS === 'true',
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
   };
 }
 

@@ -1,6 +1,7 @@
 // The one way this project talks SQL: a pg Pool with bounded size, timeouts, and errors that cannot crash us.
 import pg from 'pg';
 import type { Logger } from '../log.js';
+import { traceQueries } from '../telemetry/db.js';
 
 export interface PoolOptions {
   /** postgres:// URL of any PostgreSQL with pgvector, or of the embedded PGlite socket. */
@@ -30,7 +31,8 @@ export function createPool(options: PoolOptions): pg.Pool {
   pool.on('error', (err) => {
     options.log.warn({ err: err.message }, 'idle database connection failed; the pool will open a new one');
   });
-  return pool;
+  // Queries made while serving a traced request become spans of it (nothing when tracing is off).
+  return traceQueries(pool);
 }
 
 /** Runs `fn` inside BEGIN … COMMIT on one connection; any throw rolls back, so nothing is written half-way. */

@@ -3,6 +3,7 @@ import { loadConfigOrExit } from '../config/index.js';
 import { createLogger } from '../log.js';
 import type { AnyContract } from '../protocol/index.js';
 import { collectProcessMetrics } from '../telemetry/metrics.js';
+import { startTracing } from '../telemetry/tracing.js';
 import type { FunctionDefinition } from './define.js';
 import { startFunctionServer } from './server.js';
 
@@ -10,6 +11,12 @@ export async function runFunction<C extends AnyContract>(definition: FunctionDef
   const config = loadConfigOrExit();
   const log = createLogger(definition.contract.name, config.logLevel);
   collectProcessMetrics();
+  // OTEL_EXPORTER_OTLP_ENDPOINT set: spans of each request go there; unset: nothing is loaded.
+  const tracing = await startTracing({
+    serviceName: `arc-${definition.contract.name}`,
+    endpoint: config.otlpEndpoint,
+    log,
+  });
   let server: Awaited<ReturnType<typeof startFunctionServer<C>>>;
   try {
     server = await startFunctionServer(definition, { config, log });
@@ -25,7 +32,10 @@ export async function runFunction<C extends AnyContract>(definition: FunctionDef
     }
     log.info({ signal }, 'shutting down');
     server.stop(config.shutdownGraceMs).then(
-      (r) => process.exit(r.completed ? 0 : 1),
+      async (r) => {
+        await tracing?.shutdown().catch(() => {}); // the last spans, before the process goes
+        process.exit(r.completed ? 0 : 1);
+      },
       (err) => {
         log.error({ err }, 'shutdown failed');
         process.exit(1);

@@ -14,8 +14,15 @@ import {
   UnavailableError,
   validate,
 } from '../protocol/index.js';
-import { functionDuration, functionInflight, functionRequests, type Transport } from '../telemetry/metrics.js';
-import { childTraceparent, traceIdOf } from '../telemetry/trace.js';
+import {
+  functionDuration,
+  functionInflight,
+  functionRequests,
+  type Transport,
+  trackReplica,
+} from '../telemetry/metrics.js';
+import { serverSpan } from '../telemetry/spans.js';
+import { traceIdOf } from '../telemetry/trace.js';
 import { anySignal, raceAbort } from '../util/abort.js';
 import { Semaphore } from '../util/semaphore.js';
 import type {
@@ -82,6 +89,7 @@ export class FunctionRuntime<C extends AnyContract = AnyContract> {
     this.maxConcurrent = definition.maxConcurrent ?? DEFAULT_MAX_CONCURRENT;
     this.maxQueued = definition.maxQueued ?? this.maxConcurrent * QUEUE_PER_SLOT;
     this.slots = new Semaphore(this.maxConcurrent);
+    trackReplica(this);
   }
 
   get state(): RuntimeState {
@@ -170,13 +178,16 @@ export class FunctionRuntime<C extends AnyContract = AnyContract> {
   async unary(input: RequestInput): Promise<unknown> {
     if (this.contract.mode !== 'unary')
       throw new ArcError('protocol_error', `${this.contract.name} is a streaming function`);
-    const { req, ctx, finish } = this.admit(input);
+    const { req, ctx, finish, run } = this.admit(input);
     let res: unknown;
     let release: (() => void) | undefined;
     try {
       release = await this.slots.acquire(ctx.signal);
       const handler = this.instance?.handle as UnaryHandler<never>;
-      res = await raceAbort(handler(req as never, ctx), ctx.signal);
+      res = await raceAbort(
+        run(() => handler(req as never, ctx)),
+        ctx.signal,
+      );
     } catch (err) {
       const e = this.abortReason(ctx.signal) ?? toArcError(err);
       finish(e.code, err);
@@ -200,7 +211,7 @@ export class FunctionRuntime<C extends AnyContract = AnyContract> {
     if (this.contract.mode !== 'stream')
       throw new ArcError('protocol_error', `${this.contract.name} is a unary function`);
     const headers: Record<string, string> = {};
-    const { req, ctx, finish, abort } = this.admit(input, headers);
+    const { req, ctx, finish, abort, run } = this.admit(input, headers);
     const handler = this.instance?.handle as StreamHandler<never>;
     let producer: AsyncIterator<unknown> | undefined;
     let release: (() => void) | undefined;
@@ -220,9 +231,13 @@ export class FunctionRuntime<C extends AnyContract = AnyContract> {
         try {
           if (!producer) {
             release = await this.slots.acquire(ctx.signal);
-            producer = handler(req as never, ctx)[Symbol.asyncIterator]();
+            producer = run(() => handler(req as never, ctx)[Symbol.asyncIterator]());
           }
-          const r = await raceAbort(producer.next(), ctx.signal);
+          const p = producer;
+          const r = await raceAbort(
+            run(() => p.next()),
+            ctx.signal,
+          );
           if (r.done) close('ok');
           return r;
         } catch (err) {
@@ -274,7 +289,14 @@ export class FunctionRuntime<C extends AnyContract = AnyContract> {
         : input.requestId && REQUEST_ID_PATTERN.test(input.requestId)
           ? input.requestId
           : randomUUID();
-    const traceparent = childTraceparent(input.traceparent);
+    // The request's span (a no-op unless tracing is on); the handler's own spans and calls become its children.
+    const span = serverSpan(`serve ${this.contract.name}`, input.traceparent, {
+      'arc.function': this.contract.name,
+      'arc.transport': input.transport,
+      'arc.replica': this.replicaId,
+      'arc.request_id': requestId,
+    });
+    const traceparent = span.traceparent;
     const log = requestLogger(this.log, requestId, traceIdOf(traceparent));
     const controller = new AbortController();
     const deadline = setTimeout(
@@ -296,6 +318,7 @@ export class FunctionRuntime<C extends AnyContract = AnyContract> {
       const seconds = (performance.now() - started) / 1000;
       functionRequests.inc({ function: this.contract.name, transport: input.transport, outcome });
       functionDuration.observe({ function: this.contract.name, transport: input.transport }, seconds);
+      span.end(outcome, err);
       if (outcome === 'ok' || outcome === 'cancelled') {
         log.debug({ outcome, ms: Math.round(seconds * 1000), transport: input.transport }, 'request done');
       } else {
@@ -314,7 +337,7 @@ export class FunctionRuntime<C extends AnyContract = AnyContract> {
         if (streamHeaders) streamHeaders[name] = value;
       },
     };
-    return { req, ctx, finish, abort: (reason: ArcError) => controller.abort(reason) };
+    return { req, ctx, finish, abort: (reason: ArcError) => controller.abort(reason), run: span.run };
   }
 
   /** The typed reason behind an aborted signal (cancel, deadline, shutdown, client gone). */
