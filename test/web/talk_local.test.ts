@@ -10,6 +10,7 @@ import { uniqueUser } from '../helpers/voice-stack.js';
 import {
   finalTranscripts,
   launchChromium,
+  probe,
   questionWav,
   RESULTS,
   replies,
@@ -67,9 +68,16 @@ describe('talk page, local mode, in chromium', () => {
     const turns = played.events.filter((e): e is AgentEventOf<'turn'> => e.type === 'turn');
     const full = turns.find((t) => t.stages.firstAudio !== undefined);
     expect(full, JSON.stringify(turns)).toBeDefined();
+    // The bars show the last turn answered out loud (turns cut short only go to the table below them).
+    await expect.poll(() => page.getAttribute('#waterfall', 'data-turn'), { timeout: 5_000 }).toBeTruthy();
+    const shownTurn = await page.getAttribute('#waterfall', 'data-turn');
+    const shown = (await probe(page)).events.find(
+      (e): e is AgentEventOf<'turn'> => e.type === 'turn' && e.turnId === shownTurn,
+    );
+    expect(shown?.stages.firstAudio, `shown ${shownTurn}: ${JSON.stringify(turns)}`).toBeDefined();
     for (const stage of ['endOfTurn', 'sttFinal', 'brainFirstDelta', 'ttsFirstChunk', 'firstAudio']) {
-      const row = page.locator(`#waterfall .stage[data-stage="${stage}"]`);
-      await expect.poll(() => row.getAttribute('data-ms'), { timeout: 5_000 }).toMatch(/^\d+$/);
+      const ms = await page.getAttribute(`#waterfall .stage[data-stage="${stage}"]`, 'data-ms');
+      expect(ms, `${stage} of ${shownTurn}`).toMatch(/^\d+$/);
     }
     // The memory the answer came from is listed.
     await expect.poll(() => page.textContent('#memories')).toMatch(/my name is alice/i);

@@ -1,5 +1,5 @@
 // Per-turn latency waterfall from `turn` events: each stage as a bar from the previous stage to this one,
-// in ms after the end of the user's speech (t = 0).
+// in ms after the end of the user's speech (t = 0); earlier turns in a table.
 import type { AgentEventOf, TurnStages } from '../../../lib/protocol/events.js';
 import { el } from './dom.js';
 
@@ -14,6 +14,7 @@ export const STAGES: { key: keyof TurnStages; label: string }[] = [
 
 export class WaterfallView {
   private readonly turns: AgentEventOf<'turn'>[] = [];
+  private shownAnswered = false;
 
   constructor(
     private readonly current: HTMLElement,
@@ -22,13 +23,21 @@ export class WaterfallView {
 
   clear(): void {
     this.turns.length = 0;
+    this.shownAnswered = false;
     this.current.replaceChildren(el('p', { class: 'muted', text: 'Speak to see where the time goes.' }));
     this.history.replaceChildren();
   }
 
+  /**
+   * Every turn goes to the history table; the bars show the last turn the agent answered out loud (a turn
+   * cut short — noise taken for speech, an interruption — would otherwise replace a full waterfall with dashes).
+   */
   add(turn: AgentEventOf<'turn'>): void {
     this.turns.push(turn);
-    this.renderCurrent(turn);
+    if (turn.stages.firstAudio !== undefined || !this.shownAnswered) {
+      this.shownAnswered ||= turn.stages.firstAudio !== undefined;
+      this.renderCurrent(turn);
+    }
     this.renderHistory();
   }
 
@@ -58,8 +67,9 @@ export class WaterfallView {
       prev = Math.max(prev, at);
       return row;
     });
+    this.current.dataset.turn = turn.turnId;
     this.current.replaceChildren(
-      el('div', { attrs: { role: 'list', 'aria-label': `Latency of turn ${this.turns.length}` } }, ...rows),
+      el('div', { attrs: { role: 'list', 'aria-label': `Latency of turn ${this.turns.indexOf(turn) + 1}` } }, ...rows),
     );
   }
 
