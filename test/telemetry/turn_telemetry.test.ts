@@ -1,9 +1,10 @@
-// One spoken turn through the whole pipeline (Silero VAD, PocketSphinx, brain + embed + tts over real NATS,
-// pgvector) with an in-memory span exporter: the turn is one trace, rooted at the host's turn span, with the
-// brain's and tts's spans under the calls that reached them across NATS.
+// Spoken turns through the whole pipeline (Silero VAD, PocketSphinx, brain + embed + tts over real NATS, pgvector)
+// seen from outside: with an in-memory span exporter the turn is one trace, rooted at the host's turn span, with the
+// brain's and tts's spans under the calls that reached them across NATS; and the host's /metrics moves with it.
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeHttp, createHostApp, listenHttp } from '../../agent-host/room/health.js';
 import { startTracing, type Tracing } from '../../lib/telemetry/tracing.js';
 import {
   SessionRecorder,
@@ -64,20 +65,26 @@ class Tree {
   }
 }
 
+/** One user turn ("my name is alice") in a fresh session, up to the end of the agent's reply. */
+async function oneTurn() {
+  const rec = new SessionRecorder();
+  const session = await stack.host.open({ userId: uniqueUser(), listener: rec.listener, output: { leadMs: 0 } });
+  const q = fliteReference('my name is alice');
+  await silence(session, 300);
+  await speak(session, q.samples, q.sampleRate);
+  await silence(session, 800);
+  const turn = await rec.waitFor('turn', (t) => t.stages.firstAudio !== undefined, 20_000);
+  await rec.waitFor('reply-end');
+  await rec.waitForSilence(300);
+  return { rec, session, turn };
+}
+
 const startMs = (s: ReadableSpan) => s.startTime[0] * 1000 + s.startTime[1] / 1e6;
 
 describe('one trace per user turn', () => {
   it('host turn → brain (retrieve → embed, db; generate → first token) and tts chunks, all in the turn trace', async () => {
     exporter.reset();
-    const rec = new SessionRecorder();
-    const session = await stack.host.open({ userId: uniqueUser(), listener: rec.listener, output: { leadMs: 0 } });
-    const q = fliteReference('my name is alice');
-    await silence(session, 300);
-    await speak(session, q.samples, q.sampleRate);
-    await silence(session, 800);
-    const turn = await rec.waitFor('turn', (t) => t.stages.firstAudio !== undefined, 20_000);
-    await rec.waitFor('reply-end');
-    await rec.waitForSilence(300);
+    const { session, turn } = await oneTurn();
     await session.close();
     await tracing?.flush();
 
@@ -133,5 +140,82 @@ describe('one trace per user turn', () => {
     const served = all.filter((s) => /^serve (brain|tts)$/.test(s.name) && startMs(s) >= since);
     expect(served.length).toBe(brainServes.length + ttsCalls.length);
     expect(new Set(served.map((s) => s.spanContext().traceId))).toEqual(new Set([traceId]));
+  }, 90_000);
+});
+
+/** Prometheus text format → `name{labels}` → value (labels in the order the registry writes them). */
+function parseMetrics(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
+/** Sum of the series of `name` whose labels include all of `labels`. */
+function seriesSum(metrics: Map<string, number>, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const [key, v] of metrics) {
+    const brace = key.indexOf('{');
+    if ((brace < 0 ? key : key.slice(0, brace)) !== name) continue;
+    if (Object.entries(labels).every(([k, val]) => key.includes(`${k}="${val}"`))) sum += v;
+  }
+  return sum;
+}
+
+describe('/metrics', () => {
+  it('the host scrape shows every stage histogram move after a turn, with sessions, calls and replica load', async () => {
+    const http = await listenHttp(
+      createHostApp(async () => ({ ready: true })),
+      0,
+      '127.0.0.1',
+    );
+    const scrape = async () => parseMetrics(await (await fetch(`${http.url}/metrics`)).text());
+    try {
+      const before = await scrape();
+      const { session, turn } = await oneTurn();
+      const during = await scrape();
+      await session.close();
+      const after = await scrape();
+
+      const stages = ['endpointing', 'stt_final', 'brain_first_delta', 'first_speakable_chunk', 'tts_first_chunk'];
+      for (const stage of [...stages, 'first_audio']) {
+        const moved =
+          seriesSum(after, 'arc_turn_stage_seconds_count', { stage }) -
+          seriesSum(before, 'arc_turn_stage_seconds_count', { stage });
+        expect(moved, stage).toBeGreaterThanOrEqual(1);
+      }
+      // E2E: the histogram's sum grew by this turn's first audio (the only turn with audio in this window).
+      const e2e =
+        seriesSum(after, 'arc_turn_stage_seconds_sum', { stage: 'first_audio' }) -
+        seriesSum(before, 'arc_turn_stage_seconds_sum', { stage: 'first_audio' });
+      expect(e2e).toBeCloseTo((turn.stages.firstAudio as number) / 1000, 3);
+      expect(seriesSum(after, 'arc_turns_total', { outcome: 'audio' })).toBe(
+        seriesSum(before, 'arc_turns_total', { outcome: 'audio' }) + 1,
+      );
+      // A session counts while it runs.
+      expect(seriesSum(during, 'arc_sessions_active')).toBe(seriesSum(before, 'arc_sessions_active') + 1);
+      expect(seriesSum(after, 'arc_sessions_active')).toBe(seriesSum(before, 'arc_sessions_active'));
+      // Calls went over NATS (no HTTP fallback here), served by replicas whose load is reported per replica.
+      for (const fn of ['brain', 'tts']) {
+        const delta = (m: Map<string, number>, name: string, labels: Record<string, string>) =>
+          seriesSum(m, name, labels) - seriesSum(before, name, labels);
+        expect(
+          delta(after, 'arc_client_calls_total', { function: fn, transport: 'nats', outcome: 'ok' }),
+        ).toBeGreaterThan(0);
+        expect(
+          delta(after, 'arc_function_requests_total', { function: fn, transport: 'nats', outcome: 'ok' }),
+        ).toBeGreaterThan(0);
+        expect(
+          [...after.keys()].some((k) => k.startsWith(`arc_replica_inflight{function="${fn}"`)),
+          fn,
+        ).toBe(true);
+      }
+      expect(seriesSum(after, 'arc_client_fallbacks_total')).toBe(seriesSum(before, 'arc_client_fallbacks_total'));
+    } finally {
+      await closeHttp(http.server);
+    }
   }, 90_000);
 });
