@@ -254,16 +254,17 @@ class Stack {
     while (pending.size > 0) {
       for (const name of [...pending]) {
         const child = this.children.find((c) => c.spec.name === name);
-        if (child && !child.running && child.exitCode !== null) {
+        if (child?.failed) {
           const tail = child.lastLines(6).map((l) => `      ${l.slice(0, 200)}`);
-          throw new Error(`${name} exited while loading (code ${child.exitCode}). Last lines:\n${tail.join('\n')}`);
+          throw new Error(
+            `${name} kept exiting while loading (code ${child.exitCode}). Last lines:\n${tail.join('\n')}`,
+          );
         }
         const ready = await fetch(`http://127.0.0.1:${ports[name]}/_/ready`, { signal: AbortSignal.timeout(1_000) })
           .then((r) => r.ok)
           .catch(() => false);
         if (ready) {
           pending.delete(name);
-          if (child) child.restartable = true; // from now on a crash restarts it
           done(name, `ready on :${ports[name]} ${dim(`(${seconds(performance.now() - t0)})`)}`);
         }
       }

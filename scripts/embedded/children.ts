@@ -32,8 +32,10 @@ export class Child {
   /** Resolves when the process is gone for good (stopped, or crashed with no restart left). */
   readonly exited: Promise<number | null>;
   private resolveExit: (code: number | null) => void = () => {};
-  /** Restart after a crash (set once the child has started fine): at most 5 times in 5 minutes. */
-  restartable = false;
+  /** Restart after a crash, at most 5 times in 5 minutes (a load-time race deserves another go). */
+  restartable = true;
+  /** True once it exited for good without being asked to stop. */
+  failed = false;
   private restarts: number[] = [];
   private restartTimer: NodeJS.Timeout | undefined;
 
@@ -84,6 +86,7 @@ export class Child {
         return;
       }
       this.spec.say(`${spec.name} exited unexpectedly (code ${code ?? signal}); see ${spec.logDir}/${spec.name}.log`);
+      this.failed = true;
       this.resolveExit(code);
     });
   }

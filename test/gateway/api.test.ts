@@ -22,7 +22,7 @@ import type { FunctionRuntime } from '../../lib/runtime/runtime.js';
 import { type FunctionServer, startFunctionServer } from '../../lib/runtime/server.js';
 import { testDatabase } from '../brain/helpers/db.js';
 import { NATS_URL, testConfig, testLogger } from '../helpers/env.js';
-import { startTestGateway, type TestGateway } from './helpers.js';
+import { retryWasmRace, startTestGateway, type TestGateway } from './helpers.js';
 
 const LIVEKIT = { LIVEKIT_URL: 'ws://127.0.0.1:7880', LIVEKIT_API_KEY: 'devkey', LIVEKIT_API_SECRET: 'x'.repeat(32) };
 const log = testLogger('api-test');
@@ -44,15 +44,17 @@ beforeAll(async () => {
   const offline = NatsLink.offline(log);
   const local = new Map<string, FunctionRuntime>();
   const client = new FunctionClient({ log, local });
-  embed = await startFunctionServer(embedDefinition, {
-    config,
-    log,
-    port: 0,
-    host: '127.0.0.1',
-    nats: offline,
-    client,
-    natsWaitMs: 0,
-  });
+  embed = await retryWasmRace(() =>
+    startFunctionServer(embedDefinition, {
+      config,
+      log,
+      port: 0,
+      host: '127.0.0.1',
+      nats: offline,
+      client,
+      natsWaitMs: 0,
+    }),
+  );
   local.set('embed', embed.runtime as FunctionRuntime);
   link = new NatsLink({ servers: NATS_URL, name: 'api-test', log });
   await link.ready();

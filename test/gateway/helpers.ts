@@ -120,3 +120,18 @@ export class TestSocket {
     return { code: err?.code ?? '(none)', message: err?.message ?? '', close: code };
   }
 }
+
+/**
+ * USE-lite's loader (lib/engines/embedding/use-lite.ts → @energetic-ai/embeddings initModel) races TF.js' WASM
+ * backend start-up against decoding the weights; on a loaded machine it sometimes loses ("Backend 'wasm' has
+ * not yet been initialized"). Until the loader awaits tf.ready() first, try once more.
+ */
+export async function retryWasmRace<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    if (!/Backend 'wasm' has not yet been initialized/.test(String((err as Error).message))) throw err;
+    await new Promise((r) => setTimeout(r, 500));
+    return start();
+  }
+}

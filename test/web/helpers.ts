@@ -12,6 +12,7 @@ import { createPool } from '../../lib/db/index.js';
 import type { AgentEvent, BrainChunk } from '../../lib/protocol/index.js';
 import { agentEventsSubject } from '../../lib/protocol/index.js';
 import { localSessionsFrom } from '../../scripts/embedded/local-sessions.js';
+import { retryWasmRace } from '../gateway/helpers.js';
 import { startVoiceStack, type VoiceStack } from '../helpers/voice-stack.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -39,7 +40,7 @@ export interface WebStack {
 /** The voice pipeline of test/helpers/voice-stack.ts (functions over real NATS, PGlite) behind our gateway. */
 export async function startWebStack(session: Partial<VoiceSessionOptions> = {}): Promise<WebStack> {
   const webRoot = await buildWebInto();
-  const voice = await startVoiceStack({ defaults: session });
+  const voice = await retryWasmRace(() => startVoiceStack({ defaults: session }));
   const { config, log, link } = voice.brain;
   const databaseUrl = config.databaseUrl as string;
   const pool = createPool({ url: databaseUrl, max: 2, statementTimeoutMs: 5_000, log });

@@ -77,7 +77,7 @@ describe('talk page, local mode, in chromium', () => {
     expect(shown?.stages.firstAudio, `shown ${shownTurn}: ${JSON.stringify(turns)}`).toBeDefined();
     for (const stage of ['endOfTurn', 'sttFinal', 'brainFirstDelta', 'ttsFirstChunk', 'firstAudio']) {
       const ms = await page.getAttribute(`#waterfall .stage[data-stage="${stage}"]`, 'data-ms');
-      expect(ms, `${stage} of ${shownTurn}`).toMatch(/^\d+$/);
+      expect(ms ?? `missing; stages: ${JSON.stringify(shown?.stages)}`, `${stage} of ${shownTurn}`).toMatch(/^\d+$/);
     }
     // The memory the answer came from is listed.
     await expect.poll(() => page.textContent('#memories')).toMatch(/my name is alice/i);
