@@ -60,7 +60,7 @@ describe('tracing on', () => {
       }),
     );
     server.end('ok');
-    await tracing.flush();
+    await tracing?.flush();
 
     const spans = exporter.getFinishedSpans();
     const byName = (name: string) => spans.filter((s) => s.name === name);
