@@ -9,12 +9,15 @@ import { join, resolve } from 'node:path';
 import type { stt } from '@livekit/agents';
 import { initializeLogger, type VAD } from '@livekit/agents';
 import { LocalSessionHost } from '../agent-host/local/local-host.js';
+import { PhraseCache } from '../agent-host/plugins/phrases.js';
+import { sessionOptionsFromConfig, warmPhrases } from '../agent-host/session.js';
+import { loadSpeech } from '../agent-host/speech.js';
 import { startGateway } from '../gateway/server.js';
 import { FunctionClient } from '../lib/bus/client.js';
 import { NatsLink } from '../lib/bus/nats-link.js';
 import { type Config, loadConfig, loadConfigOrExit } from '../lib/config/index.js';
 import { createPool, type EmbeddedDatabase, startEmbeddedDatabase } from '../lib/db/index.js';
-import { agentEventsSubject, FUNCTION_NAMES, type FunctionName } from '../lib/protocol/index.js';
+import { FUNCTION_NAMES, type FunctionName } from '../lib/protocol/index.js';
 import { Child, listening, waitListening } from './embedded/children.js';
 import { describeEngines, EngineFacts } from './embedded/engines.js';
 import { localSessionsFrom } from './embedded/local-sessions.js';
@@ -131,7 +134,15 @@ class Stack {
       http: (name) =>
         ports[name as FunctionName] ? `http://127.0.0.1:${ports[name as FunctionName]}/function/${name}` : undefined,
     });
-    this.host = new LocalSessionHost({ client, log, vad, stt: recogniser }, { persist: true });
+    // Greeting and apology synthesised once, as the room-mode host does; events go to agent.events.<id>.
+    const phrases = new PhraseCache();
+    await warmPhrases({ client, log, phrases }, sessionOptionsFromConfig(config)).catch((err: Error) =>
+      log.warn({ err: err.message }, 'greeting and apology not pre-synthesised; they will be spoken live'),
+    );
+    this.host = new LocalSessionHost(
+      { client, log, vad, stt: recogniser, nats: natsUrl ? this.link : undefined, phrases },
+      { persist: true, ...sessionOptionsFromConfig(config) },
+    );
     this.pool = createPool({ url: databaseUrl, max: 4, statementTimeoutMs: config.db.statementTimeoutMs, log });
     const pool = this.pool;
     const link = this.link;
@@ -156,9 +167,7 @@ class Stack {
         ports[name as FunctionName]
           ? `http://127.0.0.1:${ports[name as FunctionName]}${path || `/function/${name}`}`
           : undefined,
-      local: localSessionsFrom(this.host, {
-        publish: (sessionId, event) => link.connection?.publish(agentEventsSubject(sessionId), JSON.stringify(event)),
-      }),
+      local: localSessionsFrom(this.host),
     });
     if (!existsSync(join(root, 'dist', 'web', 'index.html'))) {
       say(yellow('  the web client is not built: run `npm run build` (npm start does it)'));
@@ -364,13 +373,11 @@ class Stack {
   }
 }
 
+/** The agent host's own speech front end (agent-host/speech.ts: Silero + the recogniser, tuned for latency). */
 async function loadVoice(config: Config): Promise<{ vad: VAD; stt: stt.STT; sttLabel: string }> {
   initializeLogger({ pretty: false, level: 'warn' });
-  const silero = await import('@livekit/agents-plugin-silero');
-  const { createStt } = await import('../lib/engines/stt/index.js');
   const t = performance.now();
-  const vad = await silero.VAD.load({ minSilenceDuration: 0.4, minSpeechDuration: 0.05 });
-  const recogniser = await createStt(config, { pocketsphinx: { vad, poolSize: 3 } });
+  const { vad, stt: recogniser } = await loadSpeech(config);
   const label = config.models.whisper ? 'Whisper' : `PocketSphinx ${recogniser.provider.replace(/^pocketsphinx /, '')}`;
   done('voice', `Silero VAD + ${label} ${dim(`(${seconds(performance.now() - t)})`)}`);
   return { vad, stt: recogniser, sttLabel: label };
