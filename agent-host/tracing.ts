@@ -138,12 +138,12 @@ const COUNTED = /^\{"type":"(turn|error|session)"/;
  * `agent.events.<sessionId>`. A queue group counts each event once across host replicas, so sums are right.
  * Returns the unsubscribe.
  */
-export function countPublishedEvents(nats: NatsLink, log: Logger): () => void {
+export function countPublishedEvents(nats: NatsLink, log: Logger, queue = 'arc-host-metrics'): () => void {
   let current: { nc: NatsConnection; sub: Subscription } | undefined;
   const off = nats.onConnect((nc) => {
     if (current?.nc === nc) return;
     const sub = nc.subscribe(agentEventsSubject('*'), {
-      queue: 'arc-host-metrics',
+      queue,
       callback: (err, msg) => {
         if (err) return void log.warn({ err: err.message }, 'agent events subscription error');
         const text = msg.string();

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { DEFAULT_SESSION_OPTIONS } from '../../agent-host/session.js';
 import { FAST_SPEECH } from '../../agent-host/speech.js';
 import type { FunctionClient } from '../../lib/bus/client.js';
 import { FUNCTION_NAMES } from '../../lib/protocol/index.js';
@@ -23,8 +24,10 @@ const { values: args } = parseArgs({
     'level-seconds': { type: 'string', default: '40' },
     /** Warm PocketSphinx decoders (FAST_SPEECH keeps 3): more concurrent utterances start a cold one each. */
     decoders: { type: 'string' },
+    /** The sessions' turn detection: the default (`transcript`) or `vad` (fixed silence, no wait on the words). */
+    'turn-detection': { type: 'string' },
     budget: { type: 'string', default: '1000' },
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '8' },
     'brain-concurrency': { type: 'string', default: '1,4,16' },
     'tts-concurrency': { type: 'string', default: '1,2,4,8' },
   },
@@ -59,10 +62,14 @@ async function main(): Promise<void> {
   const started = performance.now();
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const ownNats = await ensureNats(natsUrl);
-  const stack = await startLoadStack(ownNats?.url ?? natsUrl, args.decoders ? Number(args.decoders) : undefined);
+  const turnDetection = args['turn-detection'] as 'vad' | 'transcript' | undefined;
+  const stack = await startLoadStack(ownNats?.url ?? natsUrl, {
+    decoders: args.decoders ? Number(args.decoders) : undefined,
+    turnDetection,
+  });
   const procs: Record<string, number> = { host: process.pid, ...stack.pids };
   process.stdout.write(
-    `bench/load: ${new Date().toISOString()} · ${TEXTS.length} fixed utterances · levels ${LEVELS.join(',')} · users talk for ${LEVEL_S} s per level · ${args.decoders ?? FAST_SPEECH.poolSize} warm decoders\n`,
+    `bench/load: ${new Date().toISOString()} · ${TEXTS.length} fixed utterances · levels ${LEVELS.join(',')} · users talk for ${LEVEL_S} s per level · ${args.decoders ?? FAST_SPEECH.poolSize} warm decoders · turn detection ${turnDetection ?? DEFAULT_SESSION_OPTIONS.turnDetection} (endpointing ${DEFAULT_SESSION_OPTIONS.endpointing.minDelayMs}–${DEFAULT_SESSION_OPTIONS.endpointing.maxDelayMs} ms)\n`,
   );
   try {
     const said = utterances(TEXTS);
@@ -70,13 +77,16 @@ async function main(): Promise<void> {
     await converse(stack.host, said, { turns: 1, offset: 0 });
 
     const levels: Level[] = [];
+    let over = 0;
     for (const n of LEVELS) {
       const level = await runLevel(stack, said, n, procs);
       levels.push(level);
       const e2e = percentiles(level.turns.flatMap((t) => (t.e2eMs === undefined ? [] : [t.e2eMs])));
       const failed = level.turns.filter((t) => t.failed).length;
       process.stdout.write(`  ${n} sessions: P95 E2E ${round(e2e.p95)} ms, ${failed} failed turns\n`);
-      if (e2e.p95 > BUDGET_MS || failed > level.turns.length * 0.1) break;
+      // One level over the budget can be a stray slow turn (few turns per level): stop after two in a row.
+      over = e2e.p95 > BUDGET_MS || failed > level.turns.length * 0.1 ? over + 1 : 0;
+      if (over === 2) break;
     }
     process.stdout.write(`\n${voiceTables(levels)}\n`);
 
@@ -146,6 +156,7 @@ function voiceTables(levels: Level[]): string {
     'E2E P50 ms',
     'E2E P95 ms',
     'E2E max ms',
+    'E2E − endpointing P95',
     'endpointing P50',
     'STT final P50',
     'brain 1st delta P50',
@@ -169,6 +180,11 @@ function voiceTables(levels: Level[]): string {
       round(e2e.p50),
       round(e2e.p95),
       round(e2e.max),
+      round(
+        percentiles(
+          ok.flatMap((t) => (t.stages?.endOfTurn === undefined ? [] : [(t.e2eMs as number) - t.stages.endOfTurn])),
+        ).p95,
+      ),
       stage('endOfTurn'),
       stage('sttFinal'),
       stage('brainFirstDelta'),
@@ -187,7 +203,7 @@ function voiceTables(levels: Level[]): string {
     })
     .at(-1);
   let out = `### Conversations (stage columns: ms after the VAD's end of speech; CPU: share of one core; box busy: all processes on all cores, anyone's)\n\n${formatTable(header, rows)}`;
-  out += `\nSessions sustained with P95 E2E ≤ ${BUDGET_MS} ms and no failed turn: ${sustained?.sessions ?? 0}\n`;
+  out += `\nSessions sustained (largest level with P95 E2E ≤ ${BUDGET_MS} ms and no failed turn): ${sustained?.sessions ?? 0}\n`;
 
   // Where the time goes: median increment per stage, and CPU per process, at the level sustained and the last one.
   const shown = [...new Set([sustained, levels.at(-1)])].filter((l): l is Level => Boolean(l));

@@ -30,7 +30,11 @@ export interface LoadStack {
 }
 
 /** Starts everything; `natsUrl` must answer (the bench starts a nats-server itself when none does). */
-export async function startLoadStack(natsUrl: string, decoders?: number): Promise<LoadStack> {
+export async function startLoadStack(
+  natsUrl: string,
+  options: { decoders?: number; turnDetection?: 'vad' | 'transcript' } = {},
+): Promise<LoadStack> {
+  const { decoders, turnDetection } = options;
   initializeLogger({ pretty: false, level: 'error' });
   const log = createLogger('bench-load', 'error');
   const prefix = `load.${randomUUID().slice(0, 8)}`;
@@ -57,7 +61,7 @@ export async function startLoadStack(natsUrl: string, decoders?: number): Promis
   const speech = await loadSpeech(config, decoders ? { ...FAST_SPEECH, poolSize: decoders } : FAST_SPEECH);
   const host = new LocalSessionHost(
     { client, log, vad: speech.vad, stt: speech.stt },
-    { persist: true, greeting: null },
+    { persist: true, greeting: null, ...(turnDetection ? { turnDetection } : {}) },
   );
   return {
     prefix,
