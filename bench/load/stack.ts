@@ -49,20 +49,25 @@ export async function startLoadStack(
     LOG_LEVEL: 'error',
   };
   // No LLM_ENDPOINT / LLM_MODEL_PATH: the brain answers with the memory responder.
+  const step = (what: string) => process.stderr.write(`  … ${what}\n`);
+  step(`database ${db.url}; starting the functions`);
   const children = await Promise.all(FUNCTION_NAMES.map((name) => startFunction(name, prefix, env)));
+  step('functions ready; loading VAD and STT');
   const config = loadConfig({ NATS_URL: natsUrl, LOG_LEVEL: 'error' });
   const link = new NatsLink({ servers: natsUrl, name: 'bench-load', log });
-  await link.ready();
+  await link.ready(10_000);
   const client = new FunctionClient({
     log,
     nats: link,
     contracts: benchContracts(prefix),
   }) as unknown as FunctionClient;
+  step('NATS connected');
   const speech = await loadSpeech(config, decoders ? { ...FAST_SPEECH, poolSize: decoders } : FAST_SPEECH);
   const host = new LocalSessionHost(
     { client, log, vad: speech.vad, stt: speech.stt },
     { persist: true, greeting: null, ...(turnDetection ? { turnDetection } : {}) },
   );
+  step('speech loaded');
   return {
     prefix,
     log,
