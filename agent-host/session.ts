@@ -63,6 +63,8 @@ export interface VoiceSessionOptions {
     resume: boolean;
   };
   preemptiveGeneration: boolean;
+  /** Synthesise reply chunks while the brain is still writing (see PiperTTS `overlap`). */
+  overlap: boolean;
   /** Write session start / turns / end through session.write. */
   persist: boolean;
   /** Record both sides of the conversation into this folder (RECORD_SESSIONS=1); undefined = no recording. */
@@ -74,9 +76,10 @@ export const DEFAULT_SESSION_OPTIONS = {
   apology: "Sorry, I can't answer right now. Please try again in a moment.",
   sampleRate: 22050,
   turnDetection: 'transcript',
-  endpointing: { minDelayMs: 200, maxDelayMs: 1200 },
+  endpointing: { minDelayMs: 200, maxDelayMs: 800 },
   interruption: { minDurationMs: 150, minWords: 0, falseInterruptionTimeoutMs: 1500, resume: true },
   preemptiveGeneration: true,
+  overlap: true,
   persist: true,
 } satisfies Partial<VoiceSessionOptions>;
 
@@ -122,7 +125,19 @@ const INTERRUPTION_POLL_MS = 20;
 
 type Required2<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
 
-export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: [] }> {
+/** Where one function call's first result came from and how long it took (benchmarks, overhead accounting). */
+export interface CallTiming {
+  fn: 'brain' | 'tts';
+  requestId: string;
+  /** performance.now() when the request was sent and when its first chunk arrived. */
+  sentAt: number;
+  firstAt: number;
+  /** The replica's own time to that chunk; `firstAt - sentAt - handlerMs` is transport and queueing. */
+  handlerMs?: number;
+  transport?: string;
+}
+
+export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [CallTiming]; closed: [] }> {
   readonly options: VoiceSessionOptions;
   readonly agentSession: voice.AgentSession;
   readonly turns: TurnTracker;
@@ -147,7 +162,7 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
     this.log = deps.log.child({ sessionId: o.sessionId, userId: o.userId });
     this.writer = new SessionWriter(deps.client, this.log, o.sessionId);
     this.turns = new TurnTracker(o.sessionId, (t) =>
-      this.emitEvent({ type: 'turn', turnId: t.turnId, stages: t.stages, at: Date.now() }),
+      this.emitEvent({ type: 'turn', turnId: t.turnId, speechEndAt: t.speechEnd, stages: t.stages, at: Date.now() }),
     );
     this.llm = new SherlockLLM({
       client: deps.client,
@@ -160,7 +175,10 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
         this.replyRequest = { id, reply: '', ttsFailed: false };
       },
       onDelta: (requestId, delta, first) => {
-        if (first) this.turns.mark('brainFirstDelta');
+        if (first) {
+          this.turns.mark('brainFirstDelta');
+          this.emit('timing', { fn: 'brain', requestId, firstAt: performance.now(), ...first });
+        }
         if (this.replyRequest?.id === requestId) this.replyRequest.reply += delta;
         this.emitEvent({ type: 'reply', requestId, delta, at: Date.now() });
       },
@@ -180,11 +198,17 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; closed: []
       sampleRate: o.sampleRate,
       voice: o.voice,
       phrases: deps.phrases,
+      overlap: o.overlap,
       traceparent: () => this.traceparent,
       onChunk: (c) => {
         if (c.index !== 0) return;
-        if (c.firstAudioAt === undefined) this.turns.mark('firstSpeakableChunk');
-        else this.turns.mark('ttsFirstChunk');
+        if (c.firstAudioAt === undefined) {
+          this.turns.mark('firstSpeakableChunk');
+          return;
+        }
+        this.turns.mark('ttsFirstChunk');
+        const { requestId, sentAt, firstAudioAt: firstAt, handlerMs, transport } = c;
+        this.emit('timing', { fn: 'tts', requestId, sentAt, firstAt, handlerMs, transport });
       },
       onError: (err) => {
         if (this.replyRequest) this.replyRequest.ttsFailed = true;

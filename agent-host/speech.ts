@@ -5,23 +5,28 @@ import type { stt, VAD } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import type { Config } from '../lib/config/index.js';
 import { createStt, type SttChoice } from '../lib/engines/stt/index.js';
+import { LevelEndVAD } from '../lib/engines/vad/level-end.js';
 
 export interface SpeechProfile {
   /** Silero options, in milliseconds (the plugin's unit). */
   vad: { minSilenceDuration: number; minSpeechDuration: number };
   /** A pause this long inside speech sends the hypothesis so far as a preflight transcript (PocketSphinx). */
   preflightSilenceMs?: number;
+  /** Quiet (by level) this long ends speech, when before Silero's own end (see LevelEndVAD); unset = Silero only. */
+  endSilenceMs?: number;
   /** Warm decoders (one per concurrent utterance). */
   poolSize: number;
 }
 
 /**
  * End of speech after 200 ms of silence: safe because the session's transcript turn detector waits longer
- * when the words so far read unfinished. Preflight at 100 ms starts the brain during that silence.
+ * when the words so far read unfinished. Preflight at 150 ms (the decoder's hypothesis has settled by then)
+ * starts the brain and the first TTS chunk during that silence.
  */
 export const FAST_SPEECH: SpeechProfile = {
   vad: { minSilenceDuration: 200, minSpeechDuration: 50 },
-  preflightSilenceMs: 100,
+  preflightSilenceMs: 150,
+  endSilenceMs: 200,
   poolSize: 3,
 };
 
@@ -37,7 +42,9 @@ export async function loadSpeech(
   profile: SpeechProfile = FAST_SPEECH,
   choice: Omit<SttChoice, 'pocketsphinx'> = {},
 ): Promise<Speech> {
-  const vad = await silero.VAD.load(profile.vad);
+  const model = await silero.VAD.load(profile.vad);
+  const vad =
+    profile.endSilenceMs === undefined ? model : new LevelEndVAD(model, { endSilenceMs: profile.endSilenceMs });
   const recogniser = await createStt(config, {
     ...choice,
     pocketsphinx: { vad, poolSize: profile.poolSize, preflightSilenceMs: profile.preflightSilenceMs },

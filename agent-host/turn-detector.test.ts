@@ -9,16 +9,23 @@ describe('unfinishedReason', () => {
     ['my number is five five five', 'dictating a number (3 number words)'],
     ['remind me to call um', 'ends with "um"'],
     ['what is the', 'ends with "the"'],
+    ['remind me to call', 'ends with "to call"'],
   ])('"%s" reads unfinished: %s', (text, reason) => {
     expect(unfinishedReason(text)).toBe(reason);
   });
 
-  it.each(['what is my name', 'book a table for two', 'thank you', 'set a timer for ten minutes', '', 'two'])(
-    '"%s" reads finished',
-    (text) => {
-      expect(unfinishedReason(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    'what is my name',
+    'book a table for two',
+    'thank you',
+    'set a timer for ten minutes',
+    '',
+    'two',
+    'tell me what i like to drink',
+    'where do i need to go',
+  ])('"%s" reads finished', (text) => {
+    expect(unfinishedReason(text)).toBeUndefined();
+  });
 });
 
 describe('TranscriptTurnDetector', () => {

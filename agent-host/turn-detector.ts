@@ -93,7 +93,6 @@ const UNFINISHED_ENDINGS = new Set([
   "i'm",
   "it's",
   "let's",
-  'please',
   // fillers
   'um',
   'uh',
@@ -102,6 +101,9 @@ const UNFINISHED_ENDINGS = new Set([
   'hmm',
   'well',
 ]);
+
+/** Words that stand for a missing object: a clause holding one can end in a bare infinitive. */
+const QUESTION_WORDS = new Set(['what', 'which', 'who', 'whom', 'where', 'when', 'how', 'why', 'whatever']);
 
 /** Number words: a number being dictated (a phone number, a date) continues after a pause. */
 const NUMBER_WORDS = new Set([
@@ -169,6 +171,11 @@ export function unfinishedReason(text: string, minNumberRun = TURN_DETECTOR_DEFA
   const last = words.at(-1);
   if (!last) return undefined;
   if (UNFINISHED_ENDINGS.has(last)) return `ends with "${last}"`;
+  // "remind me to call …", "I need to book …": an infinitive at the very end usually wants its object, unless
+  // a question word already stands for it ("what do you like to drink", "where do I need to go").
+  if (words.at(-2) === 'to' && words.length >= 3 && !words.some((w) => QUESTION_WORDS.has(w))) {
+    return `ends with "to ${last}"`;
+  }
   let run = 0;
   for (
     let i = words.length - 1;

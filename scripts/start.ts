@@ -233,6 +233,8 @@ class Stack {
         env: {
           ...process.env,
           PORT: String(o.ports[name]),
+          // Only this machine reaches the functions: the gateway is the way in from outside.
+          HOST: '127.0.0.1',
           NATS_URL: o.natsUrl,
           DATABASE_URL: o.databaseUrl,
           DATA_DIR: config.dataDir,

@@ -4,7 +4,7 @@ import { type APIConnectOptions, DEFAULT_API_CONNECT_OPTIONS, llm } from '@livek
 import type { FunctionClient } from '../../lib/bus/client.js';
 import type { Logger } from '../../lib/log.js';
 import type { BrainChunk, HistoryTurn, Memory } from '../../lib/protocol/index.js';
-import { BRAIN_MAX_TEXT_CHARS } from '../../lib/protocol/index.js';
+import { BRAIN_MAX_TEXT_CHARS, HDR_HANDLER_MS } from '../../lib/protocol/index.js';
 
 export interface SherlockLLMOptions {
   /** How the brain is reached (NATS first, HTTP fallback). */
@@ -22,14 +22,23 @@ export interface SherlockLLMOptions {
   traceparent?: () => string | undefined;
   /** Called when a brain request starts (the reply that follows belongs to it). */
   onStart?: (requestId: string) => void;
-  /** Called for each text delta as it arrives (`first` for the first of a reply). */
-  onDelta?: (requestId: string, delta: string, first: boolean) => void;
+  /**
+   * Called for each text delta as it arrives. The first of a reply carries timing: when the request was sent
+   * (performance.now()), the brain's own time to it (Arc-Handler-Ms) and the transport that served it.
+   */
+  onDelta?: (requestId: string, delta: string, first?: FirstDeltaInfo) => void;
   /** Called with the memories the brain retrieved for a turn (shown in the UI). */
   onContext?: (requestId: string, memories: Memory[]) => void;
   /** Called when a reply is complete, with the brain's own stage timings. */
   onFinal?: (requestId: string, final: Extract<BrainChunk, { type: 'final' }>) => void;
   /** Called when a reply fails (the apology is spoken instead). */
   onError?: (requestId: string, error: Error) => void;
+}
+
+export interface FirstDeltaInfo {
+  sentAt: number;
+  handlerMs?: number;
+  transport?: string;
 }
 
 const DEFAULTS = { historyTurns: 8, apology: "Sorry, I can't answer right now. Please try again in a moment." };
@@ -119,6 +128,7 @@ export class SherlockLLMStream extends llm.LLMStream {
     const signal = this.abortController.signal;
     const put = (content: string) => this.queue.put({ id: this.requestId, delta: { role: 'assistant', content } });
     let spoke = false;
+    const sentAt = performance.now();
     try {
       const stream = o.client.stream(
         'brain',
@@ -129,7 +139,11 @@ export class SherlockLLMStream extends llm.LLMStream {
       );
       for await (const chunk of stream) {
         if (chunk.type === 'delta' && chunk.text) {
-          o.onDelta?.(this.requestId, chunk.text, !spoke);
+          const handler = Number(stream.headers[HDR_HANDLER_MS] ?? stream.headers[HDR_HANDLER_MS.toLowerCase()]);
+          const info = spoke
+            ? undefined
+            : { sentAt, handlerMs: Number.isFinite(handler) ? handler : undefined, transport: stream.transport };
+          o.onDelta?.(this.requestId, chunk.text, info);
           spoke = true;
           put(chunk.text);
         } else if (chunk.type === 'context') {

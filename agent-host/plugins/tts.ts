@@ -7,7 +7,7 @@ import { AudioFrame } from '@livekit/rtc-node';
 import { FrameChunker, pcmFromBytes } from '../../lib/audio/index.js';
 import type { FunctionClient } from '../../lib/bus/client.js';
 import type { Logger } from '../../lib/log.js';
-import { ArcError, HDR_SAMPLE_RATE } from '../../lib/protocol/index.js';
+import { ArcError, HDR_HANDLER_MS, HDR_SAMPLE_RATE } from '../../lib/protocol/index.js';
 import { type ChunkerOptions, SpeakableChunker } from '../../lib/text/chunker.js';
 import { AsyncQueue } from '../../lib/util/async-queue.js';
 import { Semaphore } from '../../lib/util/semaphore.js';
@@ -21,6 +21,9 @@ export interface ChunkTiming {
   sentAt: number;
   /** performance.now() when its first audio arrived. */
   firstAudioAt?: number;
+  /** The tts replica's own time to that first audio (Arc-Handler-Ms); the rest is transport. */
+  handlerMs?: number;
+  transport?: string;
 }
 
 export interface PiperTTSOptions {
@@ -35,6 +38,11 @@ export interface PiperTTSOptions {
   prefetch: number;
   /** Frame length handed to the session; short frames make barge-in stop sooner. */
   frameMs: number;
+  /**
+   * Synthesise each chunk as soon as it is complete, while the LLM is still writing (true), or only once the
+   * whole reply is written (false: the comparison point for what overlap buys).
+   */
+  overlap: boolean;
   /** Pre-synthesised fixed phrases (greeting, apology): served from memory, no tts call. */
   phrases?: PhraseCache;
   /** W3C trace context of the current turn, so tts spans join the turn's trace. */
@@ -48,7 +56,7 @@ export interface PiperTTSOptions {
   onError?: (error: Error) => void;
 }
 
-const DEFAULTS = { prefetch: 2, frameMs: 20, chunker: {} };
+const DEFAULTS = { prefetch: 2, frameMs: 20, chunker: {}, overlap: true };
 
 export class PiperTTS extends tts.TTS {
   readonly label = 'arc.PiperTTS';
@@ -75,8 +83,13 @@ export class PiperTTS extends tts.TTS {
     return new PiperSynthesizeStream(this, options?.connOptions);
   }
 
-  /** Streams one chunk's audio from the tts function as frames of `frameMs`. */
-  async *frames(text: string, requestId: string, signal: AbortSignal): AsyncGenerator<AudioFrame> {
+  /** Streams one chunk's audio from the tts function as frames of `frameMs`; `onFirst` sees the first chunk's headers. */
+  async *frames(
+    text: string,
+    requestId: string,
+    signal: AbortSignal,
+    onFirst?: (info: { handlerMs?: number; transport?: string }) => void,
+  ): AsyncGenerator<AudioFrame> {
     const o = this.options;
     const audio = o.client.stream(
       'tts',
@@ -85,7 +98,13 @@ export class PiperTTS extends tts.TTS {
     );
     const framer = new FrameChunker(o.sampleRate, o.frameMs);
     const toFrame = (samples: Int16Array) => new AudioFrame(samples, o.sampleRate, 1, samples.length);
+    let first = true;
     for await (const pcm of audio) {
+      if (first) {
+        first = false;
+        const handler = Number(audio.headers[HDR_HANDLER_MS] ?? audio.headers[HDR_HANDLER_MS.toLowerCase()]);
+        onFirst?.({ handlerMs: Number.isFinite(handler) ? handler : undefined, transport: audio.transport });
+      }
       const rate = Number(audio.headers[HDR_SAMPLE_RATE] ?? audio.headers[HDR_SAMPLE_RATE.toLowerCase()]);
       if (rate !== o.sampleRate) {
         throw new ArcError('protocol_error', `tts sent ${rate} Hz audio, ${o.sampleRate} Hz was asked`);
@@ -152,7 +171,8 @@ export class PiperSynthesizeStream extends tts.SynthesizeStream {
       order.push(job);
       void (async () => {
         try {
-          for await (const frame of this.#tts.frames(text, timing.requestId, signal)) {
+          const onFirst = (info: { handlerMs?: number; transport?: string }) => Object.assign(timing, info);
+          for await (const frame of this.#tts.frames(text, timing.requestId, signal, onFirst)) {
             if (timing.firstAudioAt === undefined) {
               timing.firstAudioAt = performance.now();
               o.onChunk?.(timing);
@@ -168,18 +188,31 @@ export class PiperSynthesizeStream extends tts.SynthesizeStream {
       })();
     };
 
+    // Without overlap, chunks wait here until the reply is fully written.
+    let held: string[] = [];
+    const ready = async (texts: string[], last: boolean) => {
+      if (o.overlap) {
+        for (const text of texts) await start(text);
+        return;
+      }
+      held.push(...texts);
+      if (!last) return;
+      const all = held;
+      held = [];
+      for (const text of all) await start(text);
+    };
     const produce = async () => {
       for await (const item of this.input) {
         if (signal.aborted) break;
         if (item === tts.SynthesizeStream.FLUSH_SENTINEL) {
-          for (const text of chunker.end()) await start(text);
+          await ready(chunker.end(), true);
           chunker = new SpeakableChunker(o.chunker);
           order.push('flush');
         } else {
-          for (const text of chunker.push(item)) await start(text);
+          await ready(chunker.push(item), false);
         }
       }
-      for (const text of chunker.end()) await start(text);
+      await ready(chunker.end(), true);
       order.end();
     };
 

@@ -42,7 +42,13 @@ export function brainFunction(options: BrainOptions = {}) {
       });
       const persister = createPersister((event) => client.call('session-write', event), log);
       const graph = buildBrainGraph({ retrieve, llm, persister, log });
-      log.info({ model: llm.model, embedding: spec.model }, 'brain ready');
+      // One retrieval before the first real turn: the embed call, the query plan and the pool are warm then.
+      // It reads a user nobody is, writes nothing, and failing it (embed not up yet) only means a slower first turn.
+      const t0 = performance.now();
+      await retrieve({ userId: '__warmup__', sessionId: 'warmup', text: 'warm up' }, AbortSignal.timeout(5_000)).catch(
+        (err: Error) => log.debug({ err: err.message }, 'brain warm-up skipped'),
+      );
+      log.info({ model: llm.model, embedding: spec.model, warmMs: Math.round(performance.now() - t0) }, 'brain ready');
       return {
         async *handle(req, ctx) {
           yield* runBrain(graph, req, ctx.signal);

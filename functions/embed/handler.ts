@@ -10,6 +10,10 @@ export default defineFunction(
   embedContract,
   async ({ config, log }) => {
     const embedder = await loadEmbedder(config, log);
+    // The first inference compiles the model's kernels (hundreds of ms): pay it here, not on a user's turn.
+    const t0 = performance.now();
+    await embedder.embed(['warm up the encoder'], AbortSignal.timeout(10_000)).catch(() => {});
+    log.info({ warmMs: Math.round(performance.now() - t0) }, 'embedder warm');
     return {
       handle: async (req, ctx) => {
         const t0 = performance.now();

@@ -58,6 +58,7 @@ const envSchema = z.object({
   DB_STATEMENT_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(600_000)),
   DB_EMBEDDED_PORT: optional(z.coerce.number().int().min(0).max(65535)),
   GATEWAY_PORT: optional(z.coerce.number().int().min(0).max(65535)),
+  HOST: optional(z.string().min(1).max(255)),
   RECORD_SESSIONS: optional(z.enum(['0', '1', 'true', 'false'], { message: 'must be 1 or 0' })),
   OTEL_EXPORTER_OTLP_ENDPOINT: optional(url(['http:', 'https:'])),
 });
@@ -72,6 +73,8 @@ export interface Config {
   /** Unset → the embedded PGlite database under `dataDir`. */
   databaseUrl?: string;
   port: number;
+  /** Address the HTTP server binds (0.0.0.0 in containers; 127.0.0.1 for functions `npm start` runs). */
+  host: string;
   llm: { endpoint?: string; model?: string; modelPath?: string; apiKey?: string };
   models: { piper?: string; whisper?: string; embedding?: string };
   livekit: { url?: string; apiKey?: string; apiSecret?: string };
@@ -101,6 +104,7 @@ export class ConfigError extends Error {
 export const DEFAULTS = {
   natsUrl: 'nats://127.0.0.1:4222',
   port: 8080,
+  host: '0.0.0.0',
   logLevel: 'info',
   dataDir: './data',
   shutdownGraceMs: 20_000,
@@ -135,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     natsUrl: e.NATS_URL ?? DEFAULTS.natsUrl,
     databaseUrl: e.DATABASE_URL,
     port: e.PORT ?? DEFAULTS.port,
+    host: e.HOST ?? DEFAULTS.host,
     llm: { endpoint: e.LLM_ENDPOINT, model: e.LLM_MODEL, modelPath: e.LLM_MODEL_PATH, apiKey: e.LLM_API_KEY },
     models: { piper: e.PIPER_MODEL, whisper: e.WHISPER_MODEL, embedding: e.EMBEDDING_MODEL },
     livekit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET },

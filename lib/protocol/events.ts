@@ -48,7 +48,14 @@ export const agentEvent = z.discriminatedUnion('type', [
   /** Memories the brain retrieved for a turn. */
   z.object({ type: z.literal('memories'), requestId: z.string(), memories: z.array(memory), at }),
   /** One turn's latency waterfall. */
-  z.object({ type: z.literal('turn'), turnId: z.string(), stages: turnStages, at }),
+  z.object({
+    type: z.literal('turn'),
+    turnId: z.string(),
+    /** Wall-clock ms of the end of the user's speech as the host estimated it (t = 0 of the stages). */
+    speechEndAt: z.number().optional(),
+    stages: turnStages,
+    at,
+  }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string(), at }),
 ]);
 export type AgentEvent = z.infer<typeof agentEvent>;

@@ -19,7 +19,7 @@ export async function runFunction<C extends AnyContract>(definition: FunctionDef
   });
   let server: Awaited<ReturnType<typeof startFunctionServer<C>>>;
   try {
-    server = await startFunctionServer(definition, { config, log });
+    server = await startFunctionServer(definition, { config, log, host: config.host });
   } catch (err) {
     log.fatal({ err }, `${definition.contract.name} failed to start`);
     process.exit(1);

@@ -78,6 +78,8 @@ describe('environment variables', () => {
       'DB_POOL_MAX',
       'DB_STATEMENT_TIMEOUT_MS',
       'DB_EMBEDDED_PORT',
+      'GATEWAY_PORT',
+      'HOST',
     ]);
     expect(DEFAULTS).toMatchObject({ natsUrl: expect.any(String), port: 8080, dataDir: expect.any(String) });
     // Opt-in: only for another shape (embedded node-llama-cpp) or a hosted LLM; .env.example says so.

@@ -199,56 +199,7 @@ export function silence(session: LocalSession, ms: number, sampleRate = 16000, s
   return speak(session, new Int16Array(Math.round((sampleRate * ms) / 1000)), sampleRate, signal);
 }
 
-/**
- * A microphone that is always on: 20 ms frames at real-time pace, silence unless an utterance is queued, as a
- * browser's capture would send. `say()` resolves with the wall time of the utterance's last voiced frame.
- */
-export class Microphone {
-  private queue: { frames: Int16Array[]; done: (at: number) => void }[] = [];
-  private running = true;
-  private readonly loop: Promise<void>;
-  readonly rate: number;
-
-  constructor(
-    private readonly session: LocalSession,
-    rate = 16000,
-  ) {
-    this.rate = rate;
-    const silent = new Int16Array(rate / 50);
-    this.loop = (async () => {
-      const t0 = performance.now();
-      for (let i = 0; this.running; i++) {
-        const wait = t0 + i * 20 - performance.now();
-        if (wait > 1) await sleep(wait);
-        const current = this.queue[0];
-        const frame = current?.frames.shift() ?? silent;
-        try {
-          this.session.pushPcm(frame, rate);
-        } catch {
-          return; // session closed
-        }
-        if (current && current.frames.length === 0) {
-          this.queue.shift();
-          current.done(Date.now());
-        }
-      }
-    })();
-  }
-
-  say(samples: Int16Array, sampleRate: number): Promise<number> {
-    const pcm = sampleRate === this.rate ? samples : resample(samples, sampleRate, this.rate);
-    const chunker = new FrameChunker(this.rate, 20);
-    const frames = chunker.push(pcm);
-    const last = chunker.flush(true);
-    if (last) frames.push(last);
-    return new Promise((done) => this.queue.push({ frames, done }));
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
-  }
-}
+export { Microphone } from './microphone.js';
 
 export function uniqueUser(): string {
   return `user-${randomUUID().slice(0, 8)}`;

