@@ -76,7 +76,7 @@ export const DEFAULT_SESSION_OPTIONS = {
   apology: "Sorry, I can't answer right now. Please try again in a moment.",
   sampleRate: 22050,
   turnDetection: 'transcript',
-  endpointing: { minDelayMs: 200, maxDelayMs: 800 },
+  endpointing: { minDelayMs: 200, maxDelayMs: 1000 },
   interruption: { minDurationMs: 150, minWords: 0, falseInterruptionTimeoutMs: 1500, resume: true },
   preemptiveGeneration: true,
   overlap: true,

@@ -8,6 +8,7 @@ import type { Config } from '../lib/config/index.js';
 import type { Queryable } from '../lib/db/index.js';
 import type { Logger } from '../lib/log.js';
 import { ArcError, WS_HELLO_TIMEOUT_MS, WS_INPUT_SAMPLE_RATES, WS_PATH } from '../lib/protocol/index.js';
+import { registry } from '../lib/telemetry/metrics.js';
 import { eventsRoute } from './events.js';
 import { type FunctionRoute, functionProxy } from './functions.js';
 import { createHealthCheck, type FunctionTarget } from './health.js';
@@ -95,6 +96,11 @@ export function createGatewayApp(options: GatewayOptions): Hono {
   app.get('/api/health', async function healthRoute(c) {
     const report = await health();
     return c.json(report, report.status === 'ok' ? 200 : 503);
+  });
+
+  /** Prometheus metrics of this process (in `npm start`: the sessions, turns and latency stages too). */
+  app.get('/metrics', async function metricsRoute(c) {
+    return c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType });
   });
 
   /** What the page needs to pick a mode. */

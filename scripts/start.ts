@@ -18,6 +18,8 @@ import { NatsLink } from '../lib/bus/nats-link.js';
 import { type Config, loadConfig, loadConfigOrExit } from '../lib/config/index.js';
 import { createPool, type EmbeddedDatabase, startEmbeddedDatabase } from '../lib/db/index.js';
 import { FUNCTION_NAMES, type FunctionName } from '../lib/protocol/index.js';
+import { collectProcessMetrics } from '../lib/telemetry/metrics.js';
+import { startTracing } from '../lib/telemetry/tracing.js';
 import { Child, listening, waitListening } from './embedded/children.js';
 import { describeEngines, EngineFacts } from './embedded/engines.js';
 import { localSessionsFrom } from './embedded/local-sessions.js';
@@ -41,6 +43,9 @@ async function main(): Promise<void> {
   say(`${bold('ARC Daredevil')} ${dim(`— embedded stack · data in ${dataDir} · logs in ${logDir}`)}`);
   killLeftovers(dataDir);
 
+  // This process hosts the sessions: its metrics are on the gateway's /metrics, its turns traced when asked.
+  collectProcessMetrics();
+  const tracing = await startTracing({ serviceName: 'arc-launcher', endpoint: config.otlpEndpoint, log });
   const stack = new Stack(config, log);
   let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -55,7 +60,10 @@ async function main(): Promise<void> {
     }
     firstSignalAt = Date.now();
     say(`\n${yellow(`${signal}: stopping…`)} ${dim('(Ctrl-C again to kill at once)')}`);
-    void stack.stop().then(() => process.exit(0));
+    void stack
+      .stop()
+      .then(() => tracing?.shutdown())
+      .then(() => process.exit(0));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

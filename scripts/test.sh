@@ -4,6 +4,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-system.sh || exit 1
 mkdir -p test-results
+# Types and lint first: a type error fails in seconds, not after the voice suites.
+npx tsc -p . || exit 1
+npx biome check . || exit 1
 CI=1 npx vitest run "$@"
 status=$?
 node scripts/test-summary.mjs test-results/vitest.json || true

@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     'skip-overlap': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     json: { type: 'string' },
+    /** Fixture ids to run (prefix match: `p` = the paused ones), for looking into one case. */
+    only: { type: 'string' },
   },
 });
 
@@ -210,7 +212,9 @@ async function main(): Promise<void> {
   try {
     if (!args['skip-compare']) {
       const rounds = Number(args.rounds);
-      const fixtures = [...Array.from({ length: rounds }, () => questionFixtures()).flat(), ...pausedFixtures()];
+      const fixtures = [...Array.from({ length: rounds }, () => questionFixtures()).flat(), ...pausedFixtures()].filter(
+        (f) => !args.only || f.id.startsWith(args.only),
+      );
       const ours = await openOurs(deps, fast);
       const base = await openBaseline(deps, defaultVad);
       const mics = new Map([ours, base].map((p) => [p, new Microphone(p)]));

@@ -24,6 +24,7 @@ interface Queued {
   voicedEndFrame: number;
   markFrames: number[];
   done: (said: Said) => void;
+  fail: (err: unknown) => void;
 }
 
 export class Microphone {
@@ -45,8 +46,11 @@ export class Microphone {
         const frame = current ? (current.frames[current.sent] as Int16Array) : silent;
         try {
           this.target.pushPcm(frame, rate);
-        } catch {
-          return; // the session is closed
+        } catch (err) {
+          // The session is closed: nothing more will be heard; fail what was waiting to be said.
+          for (const q of this.queue.splice(0)) q.fail(err);
+          this.running = false;
+          return;
         }
         if (!current) continue;
         if (current.watch.has(current.sent)) current.watch.set(current.sent, Date.now());
@@ -76,7 +80,10 @@ export class Microphone {
     const voicedEndFrame = frameOf(Math.max(0, lastAudibleSample(pcm, this.rate) - 1));
     const markFrames = marks.map((m) => frameOf(Math.round(m * scale)));
     const watch = new Map<number, number>([[voicedEndFrame, 0], ...markFrames.map((f) => [f, 0] as [number, number])]);
-    return new Promise((done) => this.queue.push({ frames, watch, sent: 0, voicedEndFrame, markFrames, done }));
+    if (!this.running) return Promise.reject(new Error('the microphone is off (its session closed)'));
+    return new Promise((done, fail) =>
+      this.queue.push({ frames, watch, sent: 0, voicedEndFrame, markFrames, done, fail }),
+    );
   }
 
   async stop(): Promise<void> {

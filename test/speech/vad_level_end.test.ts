@@ -92,7 +92,8 @@ describe('LevelEndVAD', () => {
     // ended speech and then reopened it: at least two segments.
     expect(kinds.length % 2).toBe(0);
     expect(kinds.length).toBeGreaterThanOrEqual(4);
-    kinds.forEach((k, i) => expect(k).toBe(i % 2 === 0 ? VADEventType.START_OF_SPEECH : VADEventType.END_OF_SPEECH));
+    for (const [i, k] of kinds.entries())
+      expect(k).toBe(i % 2 === 0 ? VADEventType.START_OF_SPEECH : VADEventType.END_OF_SPEECH);
     const ends = r.events.filter((e) => e.type === VADEventType.END_OF_SPEECH);
     expect(ends.some((e) => e.at >= r.markAt + 180 && e.at <= r.markAt + 300)).toBe(true);
   }, 30_000);

@@ -39,8 +39,12 @@ export interface WebStack {
 
 /** The voice pipeline of test/helpers/voice-stack.ts (functions over real NATS, PGlite) behind our gateway. */
 export async function startWebStack(session: Partial<VoiceSessionOptions> = {}): Promise<WebStack> {
-  const webRoot = await buildWebInto();
-  const voice = await retryWasmRace(() => startVoiceStack({ defaults: session }));
+  const webRoot = await step('build web client', 60_000, buildWebInto());
+  const voice = await step(
+    'start voice stack',
+    120_000,
+    retryWasmRace(() => startVoiceStack({ defaults: session })),
+  );
   const { config, log, link } = voice.brain;
   const databaseUrl = config.databaseUrl as string;
   const pool = createPool({ url: databaseUrl, max: 2, statementTimeoutMs: 5_000, log });
@@ -115,7 +119,29 @@ export async function launchChromium(options: { wav?: string; fakeUi?: boolean }
   if (options.fakeUi !== false) args.push('--use-fake-ui-for-media-stream');
   else args.push('--deny-permission-prompts');
   if (options.wav) args.push(`--use-file-for-fake-audio-capture=${options.wav}`);
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  return step(
+    'launch chromium',
+    60_000,
+    chromium.launch({ executablePath: CHROMIUM, headless: true, args, timeout: 60_000 }),
+  );
+}
+
+/**
+ * One set-up step with its own deadline, timed on stderr: when a suite's hook runs out of time on a loaded
+ * machine, the log says which step was slow (or stuck) instead of only "hook timed out".
+ */
+export async function step<T>(label: string, deadlineMs: number, work: Promise<T>): Promise<T> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label}: not done after ${deadlineMs} ms`)), deadlineMs);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+    console.warn(`[web-test] ${label}: ${Math.round(performance.now() - started)} ms`);
+  }
 }
 
 /** Page-side state the talk page exposes for tests (window.arc). */

@@ -15,6 +15,7 @@ import {
   RESULTS,
   replies,
   startWebStack,
+  step,
   type WebStack,
   waitForPage,
 } from './helpers.js';
@@ -28,11 +29,11 @@ let sessionId: string | undefined;
 beforeAll(async () => {
   mkdirSync(RESULTS, { recursive: true });
   [stack, browser] = await Promise.all([startWebStack(), launchChromium({ wav: questionWav('what is my name') })]);
-  await stack.remember(userId, 'my name is alice');
+  await step('remember a fact', 30_000, stack.remember(userId, 'my name is alice'));
   page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
   // The page keeps the user id in localStorage; this user already told the agent their name.
   await page.addInitScript((id) => localStorage.setItem('arc.userId', id), userId);
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();

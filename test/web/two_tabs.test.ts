@@ -22,7 +22,7 @@ beforeAll(async () => {
   ]);
   await stack.remember(bob, 'my name is bob');
   context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();

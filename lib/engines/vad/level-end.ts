@@ -9,16 +9,26 @@ import { EnergyEndpointer } from './endpointer.js';
 export interface LevelEndOptions {
   /** Quiet (by level) this long ends speech, when it comes before the model's own end. */
   endSilenceMs: number;
+  /**
+   * A voice coming back this soon after speech ended reopens it at once, by level: the user is finishing a
+   * sentence after a pause, and waiting for the model to notice (~100 ms) could let the turn end under them.
+   */
+  resumeWindowMs: number;
 }
+
+export const LEVEL_END_DEFAULTS: LevelEndOptions = { endSilenceMs: 200, resumeWindowMs: 1_500 };
 
 export class LevelEndVAD extends VAD {
   readonly label: string;
 
+  readonly options: LevelEndOptions;
+
   constructor(
     readonly inner: VAD,
-    readonly options: LevelEndOptions,
+    options: Partial<LevelEndOptions> = {},
   ) {
     super(inner.capabilities);
+    this.options = { ...LEVEL_END_DEFAULTS, ...options };
     this.label = `arc.LevelEndVAD<${inner.label}>`;
   }
 
@@ -37,6 +47,8 @@ export class LevelEndVADStream extends VADStream {
   private readonly endpointer = new EnergyEndpointer();
   private state: State = 'silent';
   private speechMs = 0;
+  /** Wall-clock ms the last segment ended (by level or by model). */
+  private endedAt = 0;
 
   constructor(
     vad: VAD,
@@ -83,11 +95,16 @@ export class LevelEndVADStream extends VADStream {
         speechDuration: this.speechMs,
         rawAccumulatedSilence: quiet,
       });
-    } else if (this.state === 'ended-early' && voiced) {
+    } else if (voiced && (this.state === 'ended-early' || this.resumable())) {
       this.state = 'speech';
       this.speechMs = 0;
       this.send(VADEventType.START_OF_SPEECH, { speaking: true });
     }
+  }
+
+  /** Silent, but speech ended so recently that a returning voice is the same speaker going on. */
+  private resumable(): boolean {
+    return this.state === 'silent' && this.endedAt > 0 && Date.now() - this.endedAt <= this.options.resumeWindowMs;
   }
 
   private async pumpEvents(): Promise<void> {
@@ -104,6 +121,7 @@ export class LevelEndVADStream extends VADStream {
           if (this.state === 'speech')
             this.sendVADEvent({ ...ev, silenceDuration: Math.max(ev.silenceDuration, this.endpointer.silentFor()) });
           this.state = 'silent';
+          this.endedAt = Date.now();
         } else if (this.state === 'speech') {
           this.speechMs = ev.speechDuration;
           const quiet = this.endpointer.silentFor();
