@@ -25,6 +25,7 @@ import { clientSpan } from '../telemetry/spans.js';
 import { childTraceparent } from '../telemetry/trace.js';
 import { anySignal } from '../util/abort.js';
 import type { NatsLink } from './nats-link.js';
+import { clientRetries } from './retry-metrics.js';
 import { type HttpRoutes, HttpTransport } from './transports/http.js';
 import { InprocTransport } from './transports/inproc.js';
 import { NatsTransport } from './transports/nats.js';
@@ -239,6 +240,7 @@ export class FunctionClient<M extends ContractMap = Contracts> {
       ? only.map((k) => this.transports.find((t) => t.kind === k)).filter((t): t is ClientTransport => Boolean(t))
       : this.transports;
     const tried: string[] = [];
+    let retried = false;
     for (let i = 0; i < candidates.length; i++) {
       const t = candidates[i] as ClientTransport;
       const next = candidates[i + 1];
@@ -252,6 +254,18 @@ export class FunctionClient<M extends ContractMap = Contracts> {
         const e = toArcError(err, 'protocol_error');
         tried.push(`${t.kind}: ${e.message}`);
         const delivered = e instanceof TransportError ? e.delivered : true;
+        // The replica died under the request (silent, or its connection cut): once per call, an idempotent request
+        // goes again the same way — the queue group or the gateway hands it to another replica.
+        if (!retried && replicaLost(e) && contract.idempotent && t.usable(contract.name)) {
+          retried = true;
+          clientRetries.inc({ function: contract.name, transport: t.kind });
+          this.log.warn(
+            { function: contract.name, requestId: ctx.requestId, transport: t.kind, detail: e.message },
+            'replica lost; retrying once on another replica',
+          );
+          i--;
+          continue;
+        }
         const canMove = next && FALLBACK_CODES.has(e.code) && (!delivered || contract.idempotent);
         if (!canMove) {
           if (tried.length === 1 || !FALLBACK_CODES.has(e.code)) throw e;
@@ -279,6 +293,11 @@ export class FunctionClient<M extends ContractMap = Contracts> {
         : `${contract.name} unreachable: ${tried.join('; ')}`,
     );
   }
+}
+
+/** A failure that says the replica serving the call is gone, as opposed to the transport or the request. */
+function replicaLost(e: ArcError): boolean {
+  return (e.details as { replicaLost?: boolean } | undefined)?.replicaLost === true;
 }
 
 /** Validates and encodes once on the caller's side: bad requests fail fast, without a round trip. */

@@ -6,6 +6,7 @@ import {
   headers as natsHeaders,
   type Subscription,
 } from '@nats-io/transport-node';
+import { HDR_HEARTBEAT, parseHeartbeatInterval } from '../bus/heartbeat.js';
 import type { NatsLink } from '../bus/nats-link.js';
 import type { Logger } from '../log.js';
 import {
@@ -88,32 +89,78 @@ async function handle(runtime: FunctionRuntime, nc: NatsConnection, msg: Msg): P
     traceparent: msg.headers?.get(HDR_TRACEPARENT) || undefined,
   };
   if (!msg.reply) return; // a publish without a reply subject has nobody to answer to
-  if (runtime.contract.mode === 'unary') {
-    try {
-      const res = await runtime.unary(input);
-      msg.respond(encodeJson(res), { headers: replyHeaders(runtime) });
-    } catch (err) {
-      respondError(msg.reply, nc, toArcError(err), runtime);
-    }
-    return;
-  }
-  let seq = 0;
-  const received = performance.now();
+  const reply = msg.reply;
+  const beat = heartbeat(nc, reply, runtime, parseHeartbeatInterval(msg.headers?.get(HDR_HEARTBEAT)));
   try {
-    const call = runtime.stream(input);
-    const binary = runtime.contract.encoding === 'binary';
-    for await (const chunk of call.chunks) {
-      const h = replyHeaders(runtime, call.headers);
-      if (seq === 0) h.set(HDR_HANDLER_MS, (performance.now() - received).toFixed(1));
-      h.set(HDR_SEQ, String(seq++));
-      nc.publish(msg.reply, binary ? (chunk as Uint8Array) : encodeJson(chunk), { headers: h });
+    if (runtime.contract.mode === 'unary') {
+      try {
+        const res = await runtime.unary(input);
+        beat.stop();
+        publish(nc, reply, encodeJson(res), replyHeaders(runtime));
+      } catch (err) {
+        beat.stop();
+        respondError(reply, nc, toArcError(err), runtime);
+      }
+      return;
     }
-    const end = replyHeaders(runtime, call.headers);
-    end.set(HDR_SEQ, String(seq));
-    end.set(HDR_END, '1');
-    nc.publish(msg.reply, EMPTY, { headers: end });
-  } catch (err) {
-    respondError(msg.reply, nc, toArcError(err), runtime, seq);
+    let seq = 0;
+    const received = performance.now();
+    try {
+      const call = runtime.stream(input);
+      const binary = runtime.contract.encoding === 'binary';
+      for await (const chunk of call.chunks) {
+        const h = replyHeaders(runtime, call.headers);
+        if (seq === 0) h.set(HDR_HANDLER_MS, (performance.now() - received).toFixed(1));
+        h.set(HDR_SEQ, String(seq++));
+        beat.sent();
+        publish(nc, reply, binary ? (chunk as Uint8Array) : encodeJson(chunk), h);
+      }
+      const end = replyHeaders(runtime, call.headers);
+      end.set(HDR_SEQ, String(seq));
+      end.set(HDR_END, '1');
+      beat.stop();
+      publish(nc, reply, EMPTY, end);
+    } catch (err) {
+      beat.stop();
+      respondError(reply, nc, toArcError(err), runtime, seq);
+    }
+  } finally {
+    beat.stop();
+  }
+}
+
+/**
+ * Proof of life for a caller that asked for it (`Arc-Heartbeat: <ms>`): an empty message whenever nothing else
+ * was sent for an interval, from receipt (queued for a slot included) until the reply is complete.
+ */
+function heartbeat(nc: NatsConnection, reply: string, runtime: FunctionRuntime, intervalMs: number | undefined) {
+  if (intervalMs === undefined) return { sent() {}, stop() {} };
+  let last = performance.now();
+  const timer = setInterval(function sendHeartbeat() {
+    if (performance.now() - last < intervalMs * 0.8) return;
+    last = performance.now();
+    const h = replyHeaders(runtime);
+    h.set(HDR_HEARTBEAT, '1');
+    publish(nc, reply, EMPTY, h);
+  }, intervalMs);
+  timer.unref();
+  return {
+    sent() {
+      last = performance.now();
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
+
+/** A reply to a caller that may be gone, over a connection that may be closing: never throw from here. */
+function publish(nc: NatsConnection, subject: string, data: Uint8Array, headers: MsgHdrs): void {
+  if (nc.isClosed()) return;
+  try {
+    nc.publish(subject, data, { headers });
+  } catch {
+    // Closed or draining between the check and the publish: the caller's own deadline reports it.
   }
 }
 
@@ -125,9 +172,8 @@ function replyHeaders(runtime: FunctionRuntime, extra?: Record<string, string>):
 }
 
 function respondError(reply: string, nc: NatsConnection, err: ArcError, runtime: FunctionRuntime, seq?: number) {
-  if (nc.isClosed()) return;
   const h = replyHeaders(runtime);
   h.set(HDR_ERROR, err.code);
   if (seq !== undefined) h.set(HDR_SEQ, String(seq));
-  nc.publish(reply, encodeJson(err.toWire()), { headers: h });
+  publish(nc, reply, encodeJson(err.toWire()), h);
 }

@@ -23,6 +23,9 @@ import {
   TransportError,
 } from './transport.js';
 
+/** Unread chunks one stream may hold before it is declared broken. */
+const MAX_BUFFERED_CHUNKS = 10_000;
+
 /** Where a function is reachable over HTTP: a gateway base URL, or a function-by-function resolver. */
 export type HttpRoutes = string | ((name: string) => string | undefined);
 
@@ -53,7 +56,11 @@ export class HttpTransport implements ClientTransport {
     if (contract.mode !== 'stream') throw new ArcError('internal', `${contract.name} is not a stream`);
     const chunkSchema = contract.encoding === 'json' ? contract.chunk : undefined;
     const timer = new TimeoutSignal(ctx.firstChunkTimeoutMs);
-    const queue = new AsyncQueue<StreamedChunk>();
+    // Bounded like the NATS side: a consumer that stopped reading must not buffer a whole reply in memory.
+    const queue = new AsyncQueue<StreamedChunk>(
+      MAX_BUFFERED_CHUNKS,
+      () => new TransportError('stream_broken', 'stream consumer fell too far behind', true),
+    );
     let started = false;
     let finished = false;
     const reader = (async () => {
@@ -201,8 +208,12 @@ function translate(
   }
   if (err instanceof ArcError) return err;
   if (timer.signal.aborted) return new CancelledError();
-  return new TransportError('stream_broken', `${contract.name} over HTTP failed: ${causeMessage(err)}`, true, {
+  const why = causeMessage(err);
+  // The socket died under a request already sent: the replica (or the proxy in front of it) is gone.
+  const lost = /UND_ERR_SOCKET|ECONNRESET|EPIPE|other side closed|terminated/i.test(why);
+  return new TransportError('stream_broken', `${contract.name} over HTTP failed: ${why}`, true, {
     cause: err,
+    details: lost ? { replicaLost: true } : undefined,
   });
 }
 

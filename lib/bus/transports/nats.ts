@@ -21,8 +21,8 @@ import {
   PayloadTooLargeError,
   validate,
 } from '../../protocol/index.js';
-import { raceAbort } from '../../util/abort.js';
 import { AsyncQueue } from '../../util/async-queue.js';
+import { HDR_HEARTBEAT, HEARTBEAT_INTERVAL_MS, HEARTBEAT_SILENCE_MS } from '../heartbeat.js';
 import type { NatsLink } from '../nats-link.js';
 import {
   type CallContext,
@@ -54,27 +54,73 @@ export class NatsTransport implements ClientTransport {
   }
 
   async unary(contract: AnyContract, payload: Payload, ctx: CallContext): Promise<unknown> {
-    const nc = this.connection();
-    const lost = new AbortController();
-    const off = this.link.onDisconnect(() =>
-      lost.abort(new TransportError('connection_lost', 'NATS connection lost during the call', true)),
-    );
+    // Over the shared inbox rather than nc.request(): heartbeats can arrive before the reply, so a replica killed
+    // mid-request is noticed in ~1.6 s instead of at the deadline.
+    const call = this.exchange(contract, payload, ctx);
     try {
-      const reply = nc.request(contract.subject, payload.bytes, {
-        timeout: ctx.firstChunkTimeoutMs,
-        headers: requestHeaders(ctx),
-      });
-      const msg = await raceAbort(reply, ctx.signal, lost.signal);
+      const msg = await call.pull(ctx.firstChunkTimeoutMs, 'timeout');
+      if (msg.headers?.get(HDR_END) === '1' && msg.headers?.has(HDR_SEQ)) {
+        throw new TransportError('protocol_error', `${contract.name} sent a stream end to a unary call`, true);
+      }
       return decodeReply(msg, contract.name);
-    } catch (err) {
-      throw this.translate(err, contract, ctx);
     } finally {
-      off();
+      call.finish(false);
     }
   }
 
   stream(contract: AnyContract, payload: Payload, ctx: CallContext): AsyncIterableIterator<StreamedChunk> {
     if (contract.mode !== 'stream') throw new ArcError('internal', `${contract.name} is not a stream`);
+    const call = this.exchange(contract, payload, ctx);
+    let expected = 0;
+    const binary = contract.encoding === 'binary';
+    const iterator: AsyncIterableIterator<StreamedChunk> = {
+      next: async () => {
+        if (call.finished) return { done: true, value: undefined };
+        const first = expected === 0;
+        const msg = await call.pull(
+          first ? ctx.firstChunkTimeoutMs : ctx.idleTimeoutMs,
+          first ? 'first_chunk_timeout' : 'idle_timeout',
+        );
+        const h = msg.headers;
+        if (h?.has(HDR_ERROR)) {
+          call.finish(false);
+          throw ArcError.fromWire(decodeJson(msg.data, `${contract.name} error`));
+        }
+        const seq = Number(h?.get(HDR_SEQ));
+        if (seq !== expected) {
+          call.finish(true);
+          throw new TransportError(
+            'stream_broken',
+            `${contract.name} stream: expected chunk ${expected}, got ${h?.get(HDR_SEQ) || 'none'}`,
+            true,
+          );
+        }
+        if (h?.get(HDR_END) === '1') {
+          call.finish(false);
+          return { done: true, value: undefined };
+        }
+        expected++;
+        const data = binary
+          ? msg.data
+          : validate(contract.chunk, decodeJson(msg.data, `${contract.name} chunk`), `${contract.name} chunk`);
+        return { done: false, value: seq === 0 ? { data, headers: headersToRecord(h) } : { data } };
+      },
+      return: async () => {
+        call.finish(true);
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    return iterator;
+  }
+
+  /**
+   * Publishes a request with a reply inbox and returns a puller of its replies that skips heartbeats, enforces
+   * the caller's deadline, and declares the replica lost when it stays silent past HEARTBEAT_SILENCE_MS.
+   */
+  private exchange(contract: AnyContract, payload: Payload, ctx: CallContext) {
     const nc = this.connection();
     const queue = new AsyncQueue<Msg>(
       MAX_BUFFERED_CHUNKS,
@@ -82,7 +128,7 @@ export class NatsTransport implements ClientTransport {
     );
     const { inbox, release } = this.inbox(nc, (msg) => queue.push(msg));
     const offLost = this.link.onDisconnect(() =>
-      queue.fail(new TransportError('connection_lost', 'NATS connection lost during the stream', true)),
+      queue.fail(new TransportError('connection_lost', `NATS connection lost during the ${contract.name} call`, true)),
     );
     // Cancel at once, even if nobody pulls again: the replica hears arc.cancel.<id> right away.
     const onAbort = () => {
@@ -90,10 +136,10 @@ export class NatsTransport implements ClientTransport {
       finish(true);
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
-    let finished = false;
+    const state = { finished: false };
     const finish = (cancelRemote: boolean) => {
-      if (finished) return;
-      finished = true;
+      if (state.finished) return;
+      state.finished = true;
       release();
       offLost();
       ctx.signal.removeEventListener('abort', onAbort);
@@ -105,69 +151,48 @@ export class NatsTransport implements ClientTransport {
       finish(false);
       throw this.translate(err, contract, ctx);
     }
-    let expected = 0;
-    const binary = contract.encoding === 'binary';
-    const iterator: AsyncIterableIterator<StreamedChunk> = {
-      next: async () => {
-        if (finished) return { done: true, value: undefined };
-        let msg: Msg;
-        try {
-          const first = expected === 0;
-          const r = await queue.next(first ? ctx.firstChunkTimeoutMs : ctx.idleTimeoutMs, () =>
-            first
+    let heardFrom = false;
+    const pull = async (deadlineMs: number, code: 'timeout' | 'first_chunk_timeout' | 'idle_timeout') => {
+      const until = performance.now() + deadlineMs;
+      try {
+        for (;;) {
+          const left = until - performance.now();
+          const silent = left > HEARTBEAT_SILENCE_MS;
+          const r = await queue.next(Math.max(0, Math.min(left, HEARTBEAT_SILENCE_MS)), () =>
+            silent
               ? new TransportError(
-                  'first_chunk_timeout',
-                  `no first chunk from ${contract.name} within ${ctx.firstChunkTimeoutMs} ms`,
+                  'connection_lost',
+                  `${contract.name} replica went silent (no heartbeat for ${HEARTBEAT_SILENCE_MS} ms)`,
                   true,
+                  { details: { replicaLost: true } },
                 )
-              : new TransportError('idle_timeout', `${contract.name} stream idle for ${ctx.idleTimeoutMs} ms`, true),
+              : new TransportError(code, `no ${describe(code)} from ${contract.name} within ${deadlineMs} ms`, true),
           );
-          msg = r.value as Msg;
-        } catch (err) {
-          finish(true);
-          throw this.translate(err, contract, ctx);
+          if (r.done) throw new TransportError('stream_broken', `${contract.name} reply ended early`, true);
+          const msg = r.value;
+          if (msg.headers?.code === 503) {
+            throw new TransportError(
+              'unavailable',
+              `no replica of ${contract.name} is listening on ${contract.subject}`,
+              heardFrom,
+            );
+          }
+          heardFrom = true;
+          if (msg.headers?.get(HDR_HEARTBEAT) === '1' && !msg.headers.has(HDR_SEQ)) continue;
+          return msg;
         }
-        const h = msg.headers;
-        if (h?.code === 503) {
-          finish(false);
-          throw new TransportError(
-            'unavailable',
-            `no replica of ${contract.name} is listening on ${contract.subject}`,
-            false,
-          );
-        }
-        if (h?.has(HDR_ERROR)) {
-          finish(false);
-          throw ArcError.fromWire(decodeJson(msg.data, `${contract.name} error`));
-        }
-        const seq = Number(h?.get(HDR_SEQ));
-        if (seq !== expected) {
-          finish(true);
-          throw new TransportError(
-            'stream_broken',
-            `${contract.name} stream: expected chunk ${expected}, got ${h?.get(HDR_SEQ) || 'none'}`,
-            true,
-          );
-        }
-        if (h?.get(HDR_END) === '1') {
-          finish(false);
-          return { done: true, value: undefined };
-        }
-        expected++;
-        const data = binary
-          ? msg.data
-          : validate(contract.chunk, decodeJson(msg.data, `${contract.name} chunk`), `${contract.name} chunk`);
-        return { done: false, value: seq === 0 ? { data, headers: headersToRecord(h) } : { data } };
-      },
-      return: async () => {
-        finish(true);
-        return { done: true, value: undefined };
-      },
-      [Symbol.asyncIterator]() {
-        return this;
+      } catch (err) {
+        finish(!(err instanceof TransportError && err.code === 'unavailable'));
+        throw this.translate(err, contract, ctx);
+      }
+    };
+    return {
+      pull,
+      finish,
+      get finished() {
+        return state.finished;
       },
     };
-    return iterator;
   }
 
   private inbox(nc: NatsConnection, deliver: (msg: Msg) => void): { inbox: string; release: () => void } {
@@ -231,9 +256,14 @@ export class NatsTransport implements ClientTransport {
 
 function requestHeaders(ctx: CallContext): MsgHdrs {
   const h = natsHeaders();
+  h.set(HDR_HEARTBEAT, String(HEARTBEAT_INTERVAL_MS));
   h.set(HDR_REQUEST_ID, ctx.requestId);
   h.set(HDR_TRACEPARENT, ctx.traceparent);
   return h;
+}
+
+function describe(code: string): string {
+  return code === 'timeout' ? 'reply' : code === 'first_chunk_timeout' ? 'first chunk' : 'chunk';
 }
 
 function decodeReply(msg: Msg, name: string): unknown {
