@@ -6,4 +6,5 @@ const prefix = process.env.FIXTURE_PREFIX;
 const fn = process.env.FIXTURE_FN ?? 'echo';
 if (!prefix) throw new Error('FIXTURE_PREFIX is required');
 if (fn !== 'echo' && fn !== 'count') throw new Error(`FIXTURE_FN must be echo or count, got ${fn}`);
-await runFunction(echoFunctions(echoContracts(prefix))[fn]);
+const fns = echoFunctions(echoContracts(prefix));
+await (fn === 'echo' ? runFunction(fns.echo) : runFunction(fns.count));
