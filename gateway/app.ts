@@ -18,6 +18,7 @@ import { memoryRoutes } from './memory.js';
 import { createRateLimiter, type RateLimit, rateLimit } from './rate-limit.js';
 import { serveWeb } from './static.js';
 import { tokenRoute } from './token.js';
+import { type TokenAuthHook, tokenAuth } from './token-auth.js';
 
 export interface GatewayLimits {
   /** Requests per client to /api/* (token, memory, health, events). */
@@ -66,6 +67,8 @@ export interface GatewayOptions {
   limits?: Partial<GatewayLimits>;
   /** Behind a proxy (Traefik): rate-limit by X-Forwarded-For. */
   trustProxy?: boolean;
+  /** Who may get a LiveKit token; default: the GATEWAY_API_KEYS check (open when none are set). */
+  tokenAuth?: TokenAuthHook;
 }
 
 export function createGatewayApp(options: GatewayOptions): Hono {
@@ -112,10 +115,11 @@ export function createGatewayApp(options: GatewayOptions): Hono {
     });
   });
 
-  app.route('/', tokenRoute(config.livekit));
+  app.route('/', tokenRoute(config.livekit, tokenAuth(config.gatewayApiKeys, options.tokenAuth)));
   app.route('/', memoryRoutes({ db: options.db, client: options.client }));
   app.route('/', eventsRoute(options.nats, log));
-  if (options.functionRoute) app.route('/', functionProxy(options.functionRoute, limits.maxFunctionBodyBytes));
+  if (options.functionRoute)
+    app.route('/', functionProxy(options.functionRoute, limits.maxFunctionBodyBytes, config.functionAuth));
 
   app.get(WS_PATH, (c) =>
     errorJson(c, new ArcError('bad_request', `${WS_PATH} is a WebSocket endpoint: connect with Upgrade: websocket`)),

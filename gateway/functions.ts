@@ -3,18 +3,26 @@
 //   GET  /function/<name>/_/ready  → that function's readiness (also /_/health)
 import { type Context, Hono } from 'hono';
 import { ArcError, FUNCTION_NAMES, HDR_ERROR, HDR_REQUEST_ID, HDR_TRACEPARENT } from '../lib/protocol/index.js';
+import { type BasicCredentials, basicAuthChecker, WWW_AUTHENTICATE } from '../lib/runtime/basic-auth.js';
 import { errorJson } from './http-error.js';
 
 /** Where a function's HTTP endpoint lives: the URL for a path under it (`''` = invoke). */
 export type FunctionRoute = (name: string, path: string) => string | undefined;
 
 /** Headers passed to the function and back; hop-by-hop and cookie headers are not. */
-const FORWARD_REQUEST = ['content-type', 'accept', HDR_REQUEST_ID, HDR_TRACEPARENT].map((h) => h.toLowerCase());
+const FORWARD_REQUEST = ['content-type', 'accept', 'authorization', HDR_REQUEST_ID, HDR_TRACEPARENT].map((h) =>
+  h.toLowerCase(),
+);
 const FORWARD_RESPONSE = ['content-type', 'cache-control', HDR_ERROR, 'arc-replica', 'arc-sample-rate', HDR_REQUEST_ID];
 
-export function functionProxy(route: FunctionRoute, maxBodyBytes: number): Hono {
+/**
+ * `auth`: as the OpenFaaS gateway with basic auth on, invocations need these credentials (checked here and passed
+ * on, so a function that checks them too sees them); readiness and health stay open for probes.
+ */
+export function functionProxy(route: FunctionRoute, maxBodyBytes: number, auth?: BasicCredentials): Hono {
   const app = new Hono();
   const known = new Set<string>(FUNCTION_NAMES);
+  const checkAuth = auth ? basicAuthChecker(auth) : undefined;
 
   const forward = async function forwardToFunction(c: Context) {
     const name = c.req.param('name') ?? '';
@@ -25,6 +33,11 @@ export function functionProxy(route: FunctionRoute, maxBodyBytes: number): Hono 
     const invoke = rest === '' || rest === '/';
     if (invoke ? c.req.method !== 'POST' : c.req.method !== 'GET' || !/^\/_\/(ready|health)$/.test(rest)) {
       return errorJson(c, new ArcError('not_found', `no route ${c.req.method} ${c.req.path}`));
+    }
+    const refused = invoke ? checkAuth?.(c.req.header('authorization')) : undefined;
+    if (refused) {
+      c.header('WWW-Authenticate', WWW_AUTHENTICATE);
+      return errorJson(c, refused);
     }
     const target = route(name, invoke ? '' : rest);
     if (!target) return errorJson(c, new ArcError('unavailable', `function ${name} has no HTTP route here`));

@@ -15,7 +15,7 @@ const log = createLogger('gateway', config.logLevel);
 // Compose gives the gateway PORT=3000; GATEWAY_PORT wins when set, and 3000 is the default either way.
 const port = process.env.GATEWAY_PORT ? config.gatewayPort : process.env.PORT ? config.port : config.gatewayPort;
 const nats = new NatsLink({ servers: config.natsUrl, name: 'gateway', log });
-const client = new FunctionClient({ log, nats, http: config.functionGatewayUrl });
+const client = new FunctionClient({ log, nats, http: config.functionGatewayUrl, httpAuth: config.functionAuth });
 const pool = config.databaseUrl
   ? createPool({ url: config.databaseUrl, max: 4, statementTimeoutMs: config.db.statementTimeoutMs, log })
   : undefined;

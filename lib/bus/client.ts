@@ -19,6 +19,7 @@ import {
   UnavailableError,
   validate,
 } from '../protocol/index.js';
+import type { BasicCredentials } from '../runtime/basic-auth.js';
 import type { FunctionRuntime } from '../runtime/runtime.js';
 import { clientCalls, clientFallbacks, type Transport } from '../telemetry/metrics.js';
 import { clientSpan } from '../telemetry/spans.js';
@@ -37,6 +38,8 @@ export interface FunctionClientOptions<M extends ContractMap> {
   nats?: NatsLink;
   /** HTTP fallback: a gateway base URL (`<url>/function/<name>`) or a resolver per function. */
   http?: HttpRoutes;
+  /** HTTP Basic credentials for the function endpoints (config.functionAuth), sent on every HTTP call. */
+  httpAuth?: BasicCredentials;
   /** In-process replicas, the last resort of the embedded default. */
   local?: ReadonlyMap<string, FunctionRuntime>;
   /** Contracts by name; the system's four by default, tests add their own. */
@@ -81,7 +84,7 @@ export class FunctionClient<M extends ContractMap = Contracts> {
     this.log = options.log;
     this.transports = [];
     if (options.nats) this.transports.push(new NatsTransport(options.nats));
-    if (options.http) this.transports.push(new HttpTransport(options.http));
+    if (options.http) this.transports.push(new HttpTransport(options.http, options.httpAuth));
     if (options.local) this.transports.push(new InprocTransport(options.local));
   }
 

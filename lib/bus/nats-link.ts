@@ -52,8 +52,9 @@ export class NatsLink {
     return this.up && this.nc !== undefined && !this.nc.isClosed();
   }
 
+  /** The server URLs, credentials masked (safe to log). */
   get servers(): string {
-    return this.options.servers;
+    return redactUrls(this.options.servers);
   }
 
   /** Resolves with the connection once connected (first time), or rejects after `timeoutMs`. */
@@ -61,7 +62,7 @@ export class NatsLink {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`NATS at ${this.options.servers} not reachable within ${timeoutMs} ms`)),
+        () => reject(new Error(`NATS at ${redactUrls(this.options.servers)} not reachable within ${timeoutMs} ms`)),
         timeoutMs,
       );
     });
@@ -102,9 +103,15 @@ export class NatsLink {
   }
 
   private async open(): Promise<NatsConnection> {
-    const { servers, name, log } = this.options;
+    const { name, log } = this.options;
+    // Credentials may ride in the URL (`nats://user:pass@host`, as lib/config builds it from NATS_USER and
+    // NATS_PASSWORD); nats.js wants them apart, and logs must never show them.
+    const { urls, user, pass } = splitCredentials(this.options.servers);
+    const servers = redactUrls(this.options.servers);
     const nc = await connect({
-      servers: servers.split(',').map((s) => s.trim()),
+      servers: urls,
+      user,
+      pass,
       name,
       // Keep trying forever: at start-up (NATS may come up after us) and after any drop.
       waitOnFirstConnect: true,
@@ -149,4 +156,25 @@ export class NatsLink {
       for (const l of this.disconnectListeners) l();
     }
   }
+}
+
+/** Splits `nats://user:pass@host:4222,…` into bare URLs and one user/password (the first URL that has them). */
+export function splitCredentials(servers: string): { urls: string[]; user?: string; pass?: string } {
+  let user: string | undefined;
+  let pass: string | undefined;
+  const urls = servers.split(',').map((raw) => {
+    const s = raw.trim();
+    const m = /^([a-z]+:\/\/)([^@/]*)@(.*)$/i.exec(s);
+    if (!m) return s;
+    const [who, secret] = (m[2] as string).split(':');
+    user ??= decodeURIComponent(who ?? '') || undefined;
+    pass ??= secret === undefined ? undefined : decodeURIComponent(secret);
+    return `${m[1]}${m[3]}`;
+  });
+  return { urls, user, pass };
+}
+
+/** The same URLs with any password replaced by `***`. */
+export function redactUrls(servers: string): string {
+  return servers.replace(/(:\/\/[^:@/,]*):[^@/,]*@/g, '$1:***@');
 }

@@ -61,6 +61,14 @@ const envSchema = z.object({
   HOST: optional(z.string().min(1).max(255)),
   RECORD_SESSIONS: optional(z.enum(['0', '1', 'true', 'false'], { message: 'must be 1 or 0' })),
   OTEL_EXPORTER_OTLP_ENDPOINT: optional(url(['http:', 'https:'])),
+  /** NATS user of this service (deploy/nats/nats.conf gives each its own subjects); with NATS_PASSWORD. */
+  NATS_USER: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be 1–64 of A–Z a–z 0–9 _ -' })),
+  NATS_PASSWORD: optional(z.string().min(1).max(256)),
+  /** Basic-auth credentials of the function HTTP endpoints (OpenFaaS `basic-auth-user` / `basic-auth-password`). */
+  BASIC_AUTH_USER: optional(z.string().regex(/^[^:\s]{1,128}$/, { message: 'must be 1–128 characters, no ":"' })),
+  BASIC_AUTH_PASSWORD: optional(z.string().min(1).max(256)),
+  /** API keys (comma-separated) that POST /api/token requires as `Authorization: Bearer <key>`; unset = open. */
+  GATEWAY_API_KEYS: optional(z.string().min(16).max(4096)),
 });
 
 /** Every environment variable the code reads; deployment files are checked against this list (test/deploy). */
@@ -92,6 +100,10 @@ export interface Config {
   recordSessions: boolean;
   /** OTLP/HTTP endpoint traces go to (e.g. Jaeger's :4318); unset = tracing off, no SDK loaded. */
   otlpEndpoint?: string;
+  /** Credentials the function HTTP endpoints require (and FunctionClient sends); unset = no auth (embedded). */
+  functionAuth?: { user: string; password: string };
+  /** Keys POST /api/token accepts; empty = the endpoint is open (embedded default; rate limited either way). */
+  gatewayApiKeys: string[];
 }
 
 export class ConfigError extends Error {
@@ -121,7 +133,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         const variable = String(issue.path[0]);
         const raw = env[variable];
         const shown =
-          variable.includes('SECRET') || variable === 'DATABASE_URL' || variable === 'LLM_API_KEY' ? '(hidden)' : raw;
+          variable.includes('SECRET') ||
+          variable.includes('PASSWORD') ||
+          ['DATABASE_URL', 'LLM_API_KEY', 'GATEWAY_API_KEYS'].includes(variable) ||
+          raw?.includes('@')
+            ? '(hidden)'
+            : raw;
         return { variable, message: `${issue.message} (got ${JSON.stringify(shown)})` };
       }),
     );
@@ -136,7 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ]);
   }
   return {
-    natsUrl: e.NATS_URL ?? DEFAULTS.natsUrl,
+    natsUrl: withNatsCredentials(e.NATS_URL ?? DEFAULTS.natsUrl, e.NATS_USER, e.NATS_PASSWORD),
     databaseUrl: e.DATABASE_URL,
     port: e.PORT ?? DEFAULTS.port,
     host: e.HOST ?? DEFAULTS.host,
@@ -155,6 +172,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gatewayPort: e.GATEWAY_PORT ?? DEFAULTS.gatewayPort,
     recordSessions: e.RECORD_SESSIONS === '1' || e.RECORD_SESSIONS === 'true',
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    functionAuth:
+      e.BASIC_AUTH_USER && e.BASIC_AUTH_PASSWORD
+        ? { user: e.BASIC_AUTH_USER, password: e.BASIC_AUTH_PASSWORD }
+        : undefined,
+    gatewayApiKeys: (e.GATEWAY_API_KEYS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
   };
 }
 
@@ -169,4 +194,18 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
     }
     throw err;
   }
+}
+
+/** `nats://host:4222` + user + password → `nats://user:pass@host:4222` for every server (NatsLink splits it again). */
+function withNatsCredentials(servers: string, user?: string, password?: string): string {
+  if (!user) return servers;
+  const auth = `${encodeURIComponent(user)}${password ? `:${encodeURIComponent(password)}` : ''}@`;
+  return servers
+    .split(',')
+    .map((s) => {
+      const t = s.trim();
+      const bare = t.replace(/^([a-z]+:\/\/)?[^@/]*@/i, '$1');
+      return bare.includes('://') ? bare.replace('://', `://${auth}`) : `nats://${auth}${bare}`;
+    })
+    .join(',');
 }

@@ -15,6 +15,7 @@ import {
   toArcError,
 } from '../protocol/index.js';
 import { registry } from '../telemetry/metrics.js';
+import { type BasicCredentials, basicAuthChecker, WWW_AUTHENTICATE } from './basic-auth.js';
 import type { FunctionRuntime, StreamCall } from './runtime.js';
 
 export interface HttpServingOptions {
@@ -22,6 +23,8 @@ export interface HttpServingOptions {
   status?: () => Record<string, unknown>;
   /** True once shutdown began: /_/ready fails so load balancers stop sending. */
   stopping?: () => boolean;
+  /** Invocations require these HTTP Basic credentials (probes and /metrics stay open, as on OpenFaaS). */
+  auth?: BasicCredentials;
 }
 
 const encoder = new TextEncoder();
@@ -44,8 +47,15 @@ export function createFunctionApp(runtime: FunctionRuntime, options: HttpServing
 
   app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
 
+  const checkAuth = options.auth ? basicAuthChecker(options.auth) : undefined;
   const invoke = async function invoke(c: { req: { raw: Request } }): Promise<Response> {
     const req = c.req.raw;
+    const refused = checkAuth?.(req.headers.get('authorization'));
+    if (refused) {
+      const res = errorResponse(refused, runtime.replicaId);
+      res.headers.set('WWW-Authenticate', WWW_AUTHENTICATE);
+      return res;
+    }
     const base = {
       transport: 'http' as const,
       requestId: req.headers.get(HDR_REQUEST_ID) ?? undefined,

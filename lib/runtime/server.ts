@@ -45,7 +45,8 @@ export async function startFunctionServer<C extends AnyContract>(
   const log = options.log.child({ function: definition.contract.name });
   const ownLink = !options.nats;
   const nats = options.nats ?? new NatsLink({ servers: config.natsUrl, name: definition.contract.name, log });
-  const client = options.client ?? new FunctionClient({ log, nats, http: config.functionGatewayUrl });
+  const client =
+    options.client ?? new FunctionClient({ log, nats, http: config.functionGatewayUrl, httpAuth: config.functionAuth });
   const runtime = new FunctionRuntime(definition, log, options.replicaId);
   let stopping = false;
 
@@ -55,6 +56,7 @@ export async function startFunctionServer<C extends AnyContract>(
   if (port !== false) {
     const app = createFunctionApp(runtime, {
       stopping: () => stopping,
+      auth: config.functionAuth,
       status: () => ({ nats: nats.connected ? 'connected' : 'disconnected' }),
     });
     const host = options.host ?? '0.0.0.0';

@@ -20,6 +20,14 @@ const ENV = {
   LIVEKIT_API_KEY: 'k',
   LIVEKIT_API_SECRET: 's',
   TURN_SECRET: 't',
+  // docs/reliability.md: NATS users and the functions' basic auth
+  NATS_BRAIN_PASSWORD: 'n',
+  NATS_TTS_PASSWORD: 'n',
+  NATS_EMBED_PASSWORD: 'n',
+  NATS_SESSION_WRITE_PASSWORD: 'n',
+  NATS_AGENT_HOST_PASSWORD: 'n',
+  NATS_GATEWAY_PASSWORD: 'n',
+  BASIC_AUTH_PASSWORD: 'b',
 };
 const compose = readCompose(true, ENV);
 const services = Object.entries(compose.services);
@@ -162,9 +170,11 @@ describe('docker-compose.yml', () => {
 
   it('mounts secrets only where they are used', () => {
     const mounts = (s: ComposeService) => (s.secrets ?? []).map((x) => (typeof x === 'string' ? x : x.source));
-    expect(mounts(compose.services.brain as ComposeService)).toEqual(['database-url']);
-    expect(mounts(compose.services.tts as ComposeService)).toEqual([]);
-    expect(mounts(compose.services.embed as ComposeService)).toEqual([]);
+    // Every one of ours: its own NATS password and the functions' basic auth (docs/reliability.md).
+    const auth = (user: string) => [`nats-${user}-password`, 'basic-auth-user', 'basic-auth-password'];
+    expect(mounts(compose.services.brain as ComposeService)).toEqual(['database-url', ...auth('brain')]);
+    expect(mounts(compose.services.tts as ComposeService)).toEqual(auth('tts'));
+    expect(mounts(compose.services.embed as ComposeService)).toEqual(auth('embed'));
     expect(mounts(compose.services.livekit as ComposeService)).toEqual(['turn_secret']);
   });
 });

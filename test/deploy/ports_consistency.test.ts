@@ -9,6 +9,14 @@ const compose = readCompose(true, {
   LIVEKIT_API_KEY: 'k',
   LIVEKIT_API_SECRET: 's',
   TURN_SECRET: 't',
+  // docs/reliability.md: NATS users and the functions' basic auth
+  NATS_BRAIN_PASSWORD: 'n',
+  NATS_TTS_PASSWORD: 'n',
+  NATS_EMBED_PASSWORD: 'n',
+  NATS_SESSION_WRITE_PASSWORD: 'n',
+  NATS_AGENT_HOST_PASSWORD: 'n',
+  NATS_GATEWAY_PASSWORD: 'n',
+  BASIC_AUTH_PASSWORD: 'b',
 });
 const svc = (name: string) => compose.services[name] ?? {};
 interface Router {

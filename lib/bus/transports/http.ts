@@ -14,6 +14,7 @@ import {
   SseParser,
   validate,
 } from '../../protocol/index.js';
+import { type BasicCredentials, basicAuthHeader } from '../../runtime/basic-auth.js';
 import { AsyncQueue } from '../../util/async-queue.js';
 import {
   type CallContext,
@@ -32,7 +33,15 @@ export type HttpRoutes = string | ((name: string) => string | undefined);
 export class HttpTransport implements ClientTransport {
   readonly kind = 'http' as const;
 
-  constructor(private readonly routes: HttpRoutes) {}
+  private readonly authorization: string | undefined;
+
+  /** `auth`: HTTP Basic credentials the function endpoints require (BASIC_AUTH_USER / BASIC_AUTH_PASSWORD). */
+  constructor(
+    private readonly routes: HttpRoutes,
+    auth?: BasicCredentials,
+  ) {
+    this.authorization = auth ? basicAuthHeader(auth) : undefined;
+  }
 
   usable(name: string): boolean {
     return this.url(name) !== undefined;
@@ -151,6 +160,7 @@ export class HttpTransport implements ClientTransport {
           Accept: accept,
           [HDR_REQUEST_ID]: ctx.requestId,
           [HDR_TRACEPARENT]: ctx.traceparent,
+          ...(this.authorization ? { Authorization: this.authorization } : {}),
         },
         signal: AbortSignal.any([ctx.signal, timeout]),
       });
