@@ -70,8 +70,8 @@ describe('NATS auth (deploy/nats/nats.conf)', () => {
     const tts = await as('tts');
     const errs = violations(embed);
     const received: string[] = [];
-    brain.subscribe('brain.request', { callback: (_e, m) => received.push(m.string()) });
-    tts.subscribe('tts.request', { callback: (_e, m) => received.push(m.string()) });
+    brain.subscribe('brain.request', { callback: (_e, m) => void received.push(m.string()) });
+    tts.subscribe('tts.request', { callback: (_e, m) => void received.push(m.string()) });
     await brain.flush();
     await tts.flush();
     embed.publish('brain.request', 'from embed');
@@ -104,7 +104,7 @@ describe('NATS auth (deploy/nats/nats.conf)', () => {
     const brain = await as('brain');
     const embed = await as('embed');
     const gateway = await as('gateway');
-    embed.subscribe('embed.request', { queue: 'embed', callback: (_e, m) => m.respond(`vec(${m.string()})`) });
+    embed.subscribe('embed.request', { queue: 'embed', callback: (_e, m) => void m.respond(`vec(${m.string()})`) });
     brain.subscribe('brain.request', {
       queue: 'brain',
       callback: async (_e, m) => {
@@ -113,9 +113,9 @@ describe('NATS auth (deploy/nats/nats.conf)', () => {
       },
     });
     const cancels: string[] = [];
-    brain.subscribe('arc.cancel.*', { callback: (_e, m) => cancels.push(m.subject) });
+    brain.subscribe('arc.cancel.*', { callback: (_e, m) => void cancels.push(m.subject) });
     const events: string[] = [];
-    gateway.subscribe('agent.events.*', { callback: (_e, m) => events.push(m.string()) });
+    gateway.subscribe('agent.events.*', { callback: (_e, m) => void events.push(m.string()) });
     await Promise.all([embed.flush(), brain.flush(), gateway.flush()]);
     const reply = await host.request('brain.request', 'hello', { timeout: 2_000 });
     expect(reply.string()).toBe('answer with vec(hello)');
