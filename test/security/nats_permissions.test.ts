@@ -107,9 +107,10 @@ describe('NATS auth (deploy/nats/nats.conf)', () => {
     embed.subscribe('embed.request', { queue: 'embed', callback: (_e, m) => void m.respond(`vec(${m.string()})`) });
     brain.subscribe('brain.request', {
       queue: 'brain',
-      callback: async (_e, m) => {
-        const v = await brain.request('embed.request', m.string(), { timeout: 2_000 });
-        m.respond(`answer with ${v.string()}`);
+      callback: (_e, m) => {
+        void brain
+          .request('embed.request', m.string(), { timeout: 2_000 })
+          .then((v) => m.respond(`answer with ${v.string()}`));
       },
     });
     const cancels: string[] = [];

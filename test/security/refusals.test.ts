@@ -117,7 +117,10 @@ describe('POST /api/token', () => {
       401,
     );
     expect((await post(`${keyed.url}/api/token`, body, { 'x-api-key': API_KEY.slice(1) })).status).toBe(401);
-    for (const headers of [{ authorization: `Bearer ${API_KEY}` }, { 'x-api-key': API_KEY }]) {
+    for (const headers of [{ authorization: `Bearer ${API_KEY}` }, { 'x-api-key': API_KEY }] as Record<
+      string,
+      string
+    >[]) {
       const ok = await post(`${keyed.url}/api/token`, body, headers);
       expect(ok.status).toBe(200);
       const { token } = (await ok.json()) as { token: string };
