@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lastAudibleSample, readWav } from '../../lib/audio/index.js';
+import { firstAudibleSample, lastAudibleSample, readWav } from '../../lib/audio/index.js';
 
 export const QUESTIONS = [
   'what is my name',
@@ -28,6 +28,11 @@ export const PAUSED: [string, string][] = [
   ['what is the', 'capital of france'],
 ];
 
+/**
+ * Silence inserted between the two parts. The second part keeps the voice's own lead-in (flite opens each
+ * utterance with ~250–300 ms of near-silence), so the pause the listener hears, last voiced frame to the next,
+ * is longer: `voicedGapMs` reports it (≈ 760–820 ms with kal16), a hard but ordinary mid-sentence pause.
+ */
 export const PAUSE_MS = 500;
 export const RATE = 16000;
 
@@ -35,8 +40,10 @@ export interface Fixture {
   id: string;
   text: string;
   samples: Int16Array;
-  /** Paused fixtures: sample offset where the second part's voice starts. */
+  /** Paused fixtures: sample offset where the second part's voice starts (its first audible sample). */
   resumeAt?: number;
+  /** Paused fixtures: last voiced sample of part one → first voiced sample of part two, in ms. */
+  voicedGapMs?: number;
 }
 
 const CACHE = join(process.cwd(), '.tmp', 'bench-e2e');
@@ -72,6 +79,13 @@ export function pausedFixtures(): Fixture[] {
     samples.set(first, 0);
     samples.set(gap, first.length);
     samples.set(second, first.length + gap.length);
-    return { id: `p${i + 1}`, text: `${a} … ${b}`, samples, resumeAt: first.length + gap.length };
+    const onset = firstAudibleSample(second, RATE);
+    return {
+      id: `p${i + 1}`,
+      text: `${a} … ${b}`,
+      samples,
+      resumeAt: first.length + gap.length + onset,
+      voicedGapMs: Math.round(((gap.length + onset) / RATE) * 1000),
+    };
   });
 }

@@ -1,18 +1,30 @@
 // bench/e2e: the local-mode voice pipeline on fixed WAVs, fed in real time, measured from the end of the user's
 // speech (last voiced frame fed) to the first agent frame and the first audible agent frame.
 //   Part 1 (issue 12): ours vs the agents-js defaults, side by side, questions × rounds + paused sentences.
-//   Part 2 (issue 6): ours with LLM→TTS overlap on vs off, with an LLM streaming at 20 ms per token.
-// Usage: npm run bench:e2e [-- --rounds 2 --overlap-turns 25 --skip-compare --skip-overlap --no-build]
+//   Part 2 (issue 12): the latency levers one at a time: ours with each switched off, same fixtures, interleaved.
+//   Part 3 (issue 6): ours with LLM→TTS overlap on vs off, with an LLM streaming at 20 ms per token.
+// (STT streaming vs batch, the first-clause chunker and leading-silence trimming are measured on/off in
+// bench/speech, where they can be isolated from the session.)
+// Usage: npm run bench:e2e [-- --rounds 2 --overlap-turns 25 --skip-compare --skip-levers --skip-overlap --no-build]
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../lib/config/index.js';
+import { FAST_SPEECH, loadSpeech, type Speech } from '../../agent-host/speech.js';
+import { type Config, loadConfig } from '../../lib/config/index.js';
 import { createLogger } from '../../lib/log.js';
 import { sleep } from '../../lib/util/abort.js';
 import { Microphone } from '../../test/helpers/microphone.js';
 import { formatTable, ms, percentiles } from '../stats.js';
 import { type Fixture, pausedFixtures, questionFixtures, RATE, warmUpFixture } from './fixtures.js';
-import { loadBenchSpeech, type Observations, openBaseline, openOurs, type Pipeline, wall } from './pipelines.js';
+import {
+  loadBenchSpeech,
+  type Observations,
+  openBaseline,
+  openOurs,
+  type Pipeline,
+  type PipelineDeps,
+  wall,
+} from './pipelines.js';
 import { startBenchStack } from './stack.js';
 
 const { values: args } = parseArgs({
@@ -20,6 +32,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '2' },
     'overlap-turns': { type: 'string', default: '25' },
     'skip-compare': { type: 'boolean', default: false },
+    'skip-levers': { type: 'boolean', default: false },
     'skip-overlap': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     json: { type: 'string' },
@@ -27,6 +40,9 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
   },
 });
+
+/** Host-reported vs measured E2E beyond this is logged with the turn's breakdown (issue 11). */
+const RECONCILE_TOLERANCE_MS = 20;
 
 const STAGES = ['endOfTurn', 'sttFinal', 'brainFirstDelta', 'ttsFirstChunk', 'firstFrame', 'firstAudible'] as const;
 type Stage = (typeof STAGES)[number];
@@ -110,8 +126,14 @@ async function runTurn(p: Pipeline, mic: Microphone, f: Fixture): Promise<TurnRe
     log(`  cut off on ${f.id} (${f.text}): committed ${texts.join(', ')}`);
   }
   const turn = o.turns.filter((t) => t.speechEndAt !== undefined && Math.abs(t.speechEndAt - end) < 1_500).at(-1);
-  if (turn?.stages.firstAudio !== undefined && firstAudible !== undefined) {
+  // (A cut-off turn answered the first half: its stages and the utterance's end are of different turns.)
+  if (turn?.stages.firstAudio !== undefined && firstAudible !== undefined && !result.falseCutoff) {
     result.reconcileMs = turn.stages.firstAudio - (firstAudible - end);
+    // The host's stages must add up to what the listener measured; a turn that does not is shown whole.
+    if (Math.abs(result.reconcileMs) > RECONCILE_TOLERANCE_MS)
+      log(
+        `  ${p.name} ${f.id}: host stages ${JSON.stringify(turn.stages)} do not reconcile with measured first audible ${firstAudible - end} ms (off by ${result.reconcileMs} ms)`,
+      );
   }
   if (brain?.timing || tts?.timing) {
     const transport = (t: typeof brain) =>
@@ -124,6 +146,80 @@ async function runTurn(p: Pipeline, mic: Microphone, f: Fixture): Promise<TurnRe
   }
   await sleep(400);
   return result;
+}
+
+const reconciled = (r: TurnResult) => (r.reconcileMs === undefined ? '' : `, host stages off by ${r.reconcileMs} ms`);
+
+/** Ours with one lever off each (and the all-on reference), on the same fixtures, turn by turn interleaved. */
+async function runLevers(deps: PipelineDeps, config: Config, fast: Speech, out: string[]): Promise<TurnResult[]> {
+  const silero = await loadSpeech(config, { ...FAST_SPEECH, endSilenceMs: undefined }, { engine: 'pocketsphinx' });
+  const variants = [
+    await openOurs(deps, fast, 'all levers on'),
+    await openOurs(deps, silero, 'no level end (Silero ends speech)'),
+    await openOurs(deps, fast, 'no preemptive generation', { preemptiveGeneration: false }),
+    await openOurs(deps, fast, 'no transcript endpointing (200 ms)', { turnDetection: 'vad' }),
+    await openOurs(deps, fast, 'no transcript endpointing (500 ms)', {
+      turnDetection: 'vad',
+      endpointing: { minDelayMs: 500, maxDelayMs: 500 },
+    }),
+  ];
+  const fixtures = [...questionFixtures(), ...pausedFixtures()].filter((f) => !args.only || f.id.startsWith(args.only));
+  const mics = new Map(variants.map((p) => [p, new Microphone(p)]));
+  const results: TurnResult[] = [];
+  try {
+    await sleep(1_500);
+    for (const p of variants) await runTurn(p, mics.get(p) as Microphone, warmUpFixture());
+    for (const [i, f] of fixtures.entries()) {
+      for (const p of variants) {
+        const r = await runTurn(p, mics.get(p) as Microphone, f);
+        results.push(r);
+        log(
+          `[levers ${i + 1}/${fixtures.length}] ${p.name.padEnd(34)} ${f.id.padEnd(4)} audible ${ms(r.stages.firstAudible ?? Number.NaN, 0)} ms${r.falseCutoff ? '  CUT OFF' : ''}`,
+        );
+      }
+    }
+  } finally {
+    for (const [p, mic] of mics) {
+      await mic.stop();
+      await p.close();
+    }
+    await silero.close();
+  }
+  const ref = variants[0] as Pipeline;
+  const audible = (name: string, paused: boolean) =>
+    percentiles(
+      results
+        .filter((r) => r.pipeline === name && r.paused === paused && !r.falseCutoff)
+        .map((r) => r.stages.firstAudible ?? Number.NaN)
+        .filter(Number.isFinite),
+    );
+  const refQ = audible(ref.name, false);
+  const rows = variants.map((p) => {
+    const q = audible(p.name, false);
+    const pa = audible(p.name, true);
+    const paused = results.filter((r) => r.pipeline === p.name && r.paused);
+    return [
+      p.name,
+      `${ms(q.p50, 0)} / ${ms(q.p95, 0)}`,
+      p === ref ? '-' : `${q.p50 - refQ.p50 >= 0 ? '+' : ''}${ms(q.p50 - refQ.p50, 0)}`,
+      `${ms(pa.p50, 0)} / ${ms(pa.max, 0)}`,
+      `${paused.filter((r) => r.falseCutoff).length}/${paused.length}`,
+    ];
+  });
+  out.push(`\n## Latency levers, one off at a time (${fixtures.length} turns each, interleaved)\n`);
+  out.push(
+    formatTable(
+      [
+        'variant',
+        'questions: first audible P50 / P95',
+        'P50 cost of switching it off',
+        'paused: first audible P50 / max',
+        'false cut-offs',
+      ],
+      rows,
+    ),
+  );
+  return results;
 }
 
 function stageTable(results: TurnResult[], pipelines: string[]): string {
@@ -140,12 +236,17 @@ function stageTable(results: TurnResult[], pipelines: string[]): string {
 
 function summaryTable(results: TurnResult[], pipelines: string[]): string {
   const base = percentiles(
-    results.filter((r) => r.pipeline === pipelines[1]).map((r) => r.stages.firstAudible ?? Number.NaN),
+    results
+      .filter((r) => r.pipeline === pipelines[1] && !r.falseCutoff)
+      .map((r) => r.stages.firstAudible ?? Number.NaN)
+      .filter(Number.isFinite),
   );
   const rows = pipelines.map((name) => {
     const mine = results.filter((r) => r.pipeline === name);
-    const audible = percentiles(mine.map((r) => r.stages.firstAudible ?? Number.NaN).filter(Number.isFinite));
-    const frame = percentiles(mine.map((r) => r.stages.firstFrame ?? Number.NaN).filter(Number.isFinite));
+    // Latency of turns answered whole: a cut-off answered half a sentence early (counted in its own column).
+    const whole = mine.filter((r) => !r.falseCutoff);
+    const audible = percentiles(whole.map((r) => r.stages.firstAudible ?? Number.NaN).filter(Number.isFinite));
+    const frame = percentiles(whole.map((r) => r.stages.firstFrame ?? Number.NaN).filter(Number.isFinite));
     const paused = mine.filter((r) => r.paused);
     const cut = paused.filter((r) => r.falseCutoff).length;
     return [
@@ -226,7 +327,7 @@ async function main(): Promise<void> {
           const r = await runTurn(p, mics.get(p) as Microphone, f);
           results.push(r);
           log(
-            `[${i + 1}/${fixtures.length}] ${p.name.padEnd(18)} ${f.id.padEnd(4)} audible ${ms(r.stages.firstAudible ?? Number.NaN, 0)} ms${r.falseCutoff ? '  CUT OFF' : ''}`,
+            `[${i + 1}/${fixtures.length}] ${p.name.padEnd(18)} ${f.id.padEnd(4)} audible ${ms(r.stages.firstAudible ?? Number.NaN, 0)} ms${reconciled(r)}${r.falseCutoff ? '  CUT OFF' : ''}`,
           );
         }
       }
@@ -235,7 +336,11 @@ async function main(): Promise<void> {
         await p.close();
       }
       const names = [ours.name, base.name];
-      const counts = `${rounds} × ${questionFixtures().length} questions + ${pausedFixtures().length} paused sentences`;
+      const nPaused = fixtures.filter((f) => f.resumeAt !== undefined).length;
+      const gaps = fixtures.flatMap((f) => (f.voicedGapMs === undefined ? [] : [f.voicedGapMs]));
+      const counts = `${fixtures.length - nPaused} questions + ${nPaused} paused sentences${
+        gaps.length ? `, voiced pause ${Math.min(...gaps)}–${Math.max(...gaps)} ms` : ''
+      }`;
       out.push(`\n## Ours vs agents-js defaults (${fixtures.length} turns each: ${counts})\n`);
       out.push(summaryTable(results, names));
       out.push(
@@ -246,6 +351,7 @@ async function main(): Promise<void> {
       );
       out.push(`\n${overheadTable(results, ours.name)}`);
     }
+    if (!args['skip-levers']) results.push(...(await runLevers(deps, config, fast, out)));
     if (!args['skip-overlap']) {
       stack.setLlmPace(20);
       const turns = Number(args['overlap-turns']);
@@ -262,7 +368,7 @@ async function main(): Promise<void> {
           const r = await runTurn(p, mics.get(p) as Microphone, f);
           overlap.push(r);
           log(
-            `[overlap ${i + 1}/${turns}] ${p.name.padEnd(12)} audible ${ms(r.stages.firstAudible ?? Number.NaN, 0)} ms`,
+            `[overlap ${i + 1}/${turns}] ${p.name.padEnd(12)} audible ${ms(r.stages.firstAudible ?? Number.NaN, 0)} ms${reconciled(r)}`,
           );
         }
       }
