@@ -26,7 +26,7 @@ import { testConfig, testLogger } from '../helpers/env.js';
 import { type PrivateNats, startPrivateNats } from '../helpers/nats-server.js';
 import { hostileHeaderValues, sampleMalformed } from './malformed.js';
 
-// CI runs 2 500 per surface (~30 s for all eight); the long form (FUZZ_RUNS=10000) is recorded in docs/reliability.md.
+// CI runs 2 500 per surface (~31 s for all eight here); the long form (FUZZ_RUNS=10000) is recorded in docs/reliability.md.
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2_500);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 const CONCURRENCY = 32;
