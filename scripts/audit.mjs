@@ -23,10 +23,10 @@ if (!counts) {
   const why = r.error?.message ?? report.message ?? report.error?.summary ?? (r.stderr || '').trim().split('\n')[0];
   const line = `npm audit could not run (${why || `exit ${r.status}`}): dependencies NOT audited`;
   if (strict) {
-    console.error(`audit: ${line}`);
+    process.stderr.write(`audit: ${line}\n`);
     process.exit(1);
   }
-  console.warn(`audit: warning: ${line}; set AUDIT_STRICT=1 to fail instead`);
+  process.stderr.write(`audit: warning: ${line}; set AUDIT_STRICT=1 to fail instead\n`);
   process.exit(0);
 }
 const order = ['info', 'low', 'moderate', 'high', 'critical'];
@@ -39,4 +39,4 @@ if (blocking > 0) {
   );
   process.exit(1);
 }
-console.log(`audit: no production vulnerabilities at ${level} or above (${summary})`);
+process.stdout.write(`audit: no production vulnerabilities at ${level} or above (${summary})\n`);
