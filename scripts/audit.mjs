@@ -34,8 +34,8 @@ const at = order.indexOf(level);
 const blocking = order.slice(at < 0 ? 3 : at).reduce((n, k) => n + (counts[k] ?? 0), 0);
 const summary = order.map((k) => `${k} ${counts[k] ?? 0}`).join(', ');
 if (blocking > 0) {
-  console.error(
-    `audit: ${blocking} production vulnerabilities at ${level} or above (${summary}); run npm audit --omit=dev`,
+  process.stderr.write(
+    `audit: ${blocking} production vulnerabilities at ${level} or above (${summary}); run npm audit --omit=dev\n`,
   );
   process.exit(1);
 }
