@@ -141,6 +141,7 @@ class Stack {
       nats: natsUrl ? this.link : undefined,
       http: (name) =>
         ports[name as FunctionName] ? `http://127.0.0.1:${ports[name as FunctionName]}/function/${name}` : undefined,
+      httpAuth: config.functionAuth,
     });
     // Greeting and apology synthesised once, as the room-mode host does; events go to agent.events.<id>.
     const phrases = new PhraseCache();

@@ -24,7 +24,7 @@ export async function createRoomJobDeps(): Promise<RoomJobDeps> {
   const tracing = await startTracing({ serviceName: 'arc-agent-host', endpoint: config.otlpEndpoint, log });
   // NATS connects in the background; the FunctionClient falls back to HTTP while it is down.
   const nats = new NatsLink({ servers: config.natsUrl, name: `agent-job-${process.pid}`, log });
-  const client = new FunctionClient({ log, nats, http: config.functionGatewayUrl });
+  const client = new FunctionClient({ log, nats, http: config.functionGatewayUrl, httpAuth: config.functionAuth });
   const speech = await loadSpeech(config);
   // Greeting and apology audio: synthesised now (briefly waiting for NATS), said later without a tts call.
   const phrases = new PhraseCache();

@@ -2,12 +2,6 @@
 // (A request sent over NATS has no connection to its replica: without these, a killed replica is only noticed at
 // the call's deadline — 60 s for brain — instead of within a couple of seconds.)
 
-/**
- * Request header: the interval (ms) at which the caller wants proof of life while its request runs. Reply
- * messages carrying it (value `1`) are heartbeats: no chunk, no `Arc-Seq`. Belongs with lib/protocol/headers.ts.
- */
-export const HDR_HEARTBEAT = 'Arc-Heartbeat';
-
 /** How often a replica sends proof of life while a request runs and nothing else was sent. */
 export const HEARTBEAT_INTERVAL_MS = 400;
 

@@ -17,6 +17,11 @@ export const HDR_REQUEST_ID = 'Arc-Request-Id';
 export const HDR_HANDLER_MS = 'Arc-Handler-Ms';
 /** Which replica answered (useful to see queue-group load sharing). */
 export const HDR_REPLICA = 'Arc-Replica';
+/**
+ * Request header: the interval (ms) at which the caller wants proof of life while its request runs (NATS).
+ * Reply messages carrying it with value `1` are heartbeats: no chunk, no `Arc-Seq`. See lib/bus/heartbeat.ts.
+ */
+export const HDR_HEARTBEAT = 'Arc-Heartbeat';
 /** W3C trace context: one trace spans host → function → database. */
 export const HDR_TRACEPARENT = 'traceparent';
 /** JSON or binary chunks in a streamed reply. */

@@ -6,9 +6,10 @@ import {
   headers as natsHeaders,
   type Subscription,
 } from '@nats-io/transport-node';
-import { HDR_HEARTBEAT, parseHeartbeatInterval } from '../bus/heartbeat.js';
+import { parseHeartbeatInterval } from '../bus/heartbeat.js';
 import type { NatsLink } from '../bus/nats-link.js';
 import type { Logger } from '../log.js';
+import { HDR_HEARTBEAT } from '../protocol/headers.js';
 import {
   ArcError,
   CANCEL_WILDCARD,

@@ -9,8 +9,8 @@ import { brainFunction } from '../../functions/brain/handler.js';
 import embedDefinition from '../../functions/embed/handler.js';
 import { sessionWriteFunction } from '../../functions/session-write/handler.js';
 import ttsDefinition from '../../functions/tts/handler.js';
-import { HDR_HEARTBEAT } from '../../lib/bus/heartbeat.js';
 import { NatsLink } from '../../lib/bus/nats-link.js';
+import { HDR_HEARTBEAT } from '../../lib/protocol/headers.js';
 import {
   type AnyContract,
   CONTRACTS,

@@ -7,6 +7,7 @@ import {
   errors as natsErrors,
   headers as natsHeaders,
 } from '@nats-io/transport-node';
+import { HDR_HEARTBEAT } from '../../protocol/headers.js';
 import {
   type AnyContract,
   ArcError,
@@ -22,7 +23,7 @@ import {
   validate,
 } from '../../protocol/index.js';
 import { AsyncQueue } from '../../util/async-queue.js';
-import { HDR_HEARTBEAT, HEARTBEAT_INTERVAL_MS, HEARTBEAT_SILENCE_MS } from '../heartbeat.js';
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_SILENCE_MS } from '../heartbeat.js';
 import type { NatsLink } from '../nats-link.js';
 import {
   type CallContext,
@@ -158,16 +159,27 @@ export class NatsTransport implements ClientTransport {
         for (;;) {
           const left = until - performance.now();
           const silent = left > HEARTBEAT_SILENCE_MS;
-          const r = await queue.next(Math.max(0, Math.min(left, HEARTBEAT_SILENCE_MS)), () =>
-            silent
-              ? new TransportError(
-                  'connection_lost',
-                  `${contract.name} replica went silent (no heartbeat for ${HEARTBEAT_SILENCE_MS} ms)`,
-                  true,
-                  { details: { replicaLost: true } },
-                )
-              : new TransportError(code, `no ${describe(code)} from ${contract.name} within ${deadlineMs} ms`, true),
-          );
+          let r: IteratorResult<Msg>;
+          try {
+            r = await queue.next(Math.max(0, Math.min(left, HEARTBEAT_SILENCE_MS)), () =>
+              silent
+                ? new TransportError(
+                    'connection_lost',
+                    `${contract.name} replica went silent (no heartbeat for ${HEARTBEAT_SILENCE_MS} ms)`,
+                    true,
+                    { details: { replicaLost: true } },
+                  )
+                : new TransportError(code, `no ${describe(code)} from ${contract.name} within ${deadlineMs} ms`, true),
+            );
+          } catch (err) {
+            // After a stall of this process's own event loop, timers run before the socket is read: heartbeats
+            // may be waiting unread. Let one I/O poll run before calling the replica silent.
+            if (!(err instanceof TransportError && (err.details as { replicaLost?: boolean } | undefined)?.replicaLost))
+              throw err;
+            await new Promise((resolve) => setImmediate(resolve));
+            if (queue.size === 0) throw err;
+            continue;
+          }
           if (r.done) throw new TransportError('stream_broken', `${contract.name} reply ended early`, true);
           const msg = r.value;
           if (msg.headers?.code === 503) {
