@@ -14,13 +14,14 @@ import { childTraceparent } from '../lib/telemetry/trace.js';
 import { ArcAgent } from './agent.js';
 import { agentEventPublisher } from './events.js';
 import { SessionWriter } from './persistence.js';
+import { type BackchannelOptions, DEFAULT_BACKCHANNEL, filterBackchannels } from './plugins/backchannel.js';
 import { SherlockLLM } from './plugins/llm.js';
 import type { PhraseCache } from './plugins/phrases.js';
 import { PiperTTS } from './plugins/tts.js';
 import { RecordingAudioInput, RecordingAudioOutput, StereoRecorder } from './recording.js';
 import { instrumentSession } from './tracing.js';
 import { TranscriptTurnDetector } from './turn-detector.js';
-import { TurnTracker } from './turns.js';
+import { spokenText, TurnTracker } from './turns.js';
 
 /** What a session needs that outlives it: shared, warm, created once per host process. */
 export interface VoiceSessionDeps {
@@ -62,6 +63,11 @@ export interface VoiceSessionOptions {
     falseInterruptionTimeoutMs: number;
     resume: boolean;
   };
+  /**
+   * Acknowledgements ("mhm", "okay", "yeah") said while a reply is live do not take the turn: the reply pauses
+   * and resumes where it paused (see docs/turn-taking.md). null: every transcript is a turn.
+   */
+  backchannel: BackchannelOptions | null;
   preemptiveGeneration: boolean;
   /** Synthesise reply chunks while the brain is still writing (see PiperTTS `overlap`). */
   overlap: boolean;
@@ -77,7 +83,10 @@ export const DEFAULT_SESSION_OPTIONS = {
   sampleRate: 22050,
   turnDetection: 'transcript',
   endpointing: { minDelayMs: 200, maxDelayMs: 1000 },
-  interruption: { minDurationMs: 150, minWords: 0, falseInterruptionTimeoutMs: 1500, resume: true },
+  // 60 ms: the agent stops within 150 ms of audio after a voice starts (test/turns); a cough or a "mhm" only
+  // pauses it, and it resumes where it paused (backchannel, falseInterruptionTimeoutMs).
+  interruption: { minDurationMs: 60, minWords: 0, falseInterruptionTimeoutMs: 1500, resume: true },
+  backchannel: DEFAULT_BACKCHANNEL,
   preemptiveGeneration: true,
   overlap: true,
   persist: true,
@@ -154,6 +163,12 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
   private userSpeechStartedAt = 0;
   /** The brain request whose reply is being spoken: the assistant turn that follows is stored under its id. */
   private replyRequest: { id: string; reply: string; ttsFailed: boolean } | undefined;
+  /** Speech handles created and not yet done (replies pending, playing or paused). */
+  private readonly live = new Set<voice.SpeechHandle>();
+  /** Where the output's last finished segment stopped (seconds of it played), for cutting an interrupted reply. */
+  private lastPlayback: { playbackPosition: number; interrupted: boolean } | undefined;
+  /** Acknowledgements held back from the session while the agent talked (see `backchannel`). */
+  backchannels = 0;
 
   constructor(deps: VoiceSessionDeps, options: Required2<VoiceSessionOptions, keyof typeof DEFAULT_SESSION_OPTIONS>) {
     super();
@@ -264,7 +279,7 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
         rec && !io.recordsAtRelease ? new RecordingAudioOutput(io.output, rec) : io.output;
     }
     await this.agentSession.start({
-      agent: new ArcAgent(o.greeting),
+      agent: new TurnTakingAgent(o.greeting, this),
       room: io.room,
       // Listen to exactly this participant (not "the first one to join").
       ...(io.room ? { inputOptions: { participantIdentity: o.userId } } : {}),
@@ -275,6 +290,12 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
       if (input.audio) input.audio = new RecordingAudioInput(input.audio, rec);
       if (output.audio) output.audio = new RecordingAudioOutput(output.audio, rec);
     }
+    this.agentSession.output.audio?.on(
+      voice.AudioOutput.EVENT_PLAYBACK_FINISHED,
+      (ev: { playbackPosition: number; interrupted: boolean }) => {
+        this.lastPlayback = ev;
+      },
+    );
     if (io.room) {
       // The room output reports when a segment's first frame went into the agent's track: the turn's first audio.
       this.agentSession.output.audio?.on(voice.AudioOutput.EVENT_PLAYBACK_STARTED, (ev: { createdAt: number }) =>
@@ -283,6 +304,16 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
     }
     this.emitEvent({ type: 'session', state: 'started', sessionId: o.sessionId, userId: o.userId, at: this.startedAt });
     this.log.info({ roomId: o.roomId }, 'session started');
+  }
+
+  /** Replies created and not yet played out or released (0 when the conversation is idle). */
+  get pendingSpeech(): number {
+    return this.live.size;
+  }
+
+  /** Whether a reply is pending, playing or paused: an acknowledgement now is a backchannel. */
+  get replyLive(): boolean {
+    return this.live.size > 0;
   }
 
   /** W3C trace context of the current turn (one trace per user turn). */
@@ -336,6 +367,8 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
 
   /** Cancels the brain work of a reply the moment its speech is interrupted (see SherlockLLM.cancelStartedBefore). */
   private watchInterruption(handle: voice.SpeechHandle): void {
+    this.live.add(handle);
+    handle.addDoneCallback(() => this.live.delete(handle));
     const timer = setInterval(() => {
       if (handle.interrupted) {
         clearInterval(timer);
@@ -361,6 +394,21 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
       ...(interrupted && !textOnly ? { interrupted: true } : {}),
     };
     this.writer.turn(body, request ? `${request.id}-assistant` : undefined);
+  }
+
+  /**
+   * agents-js stores an interrupted reply's whole generated text (aligned transcripts are off: they stalled
+   * interruptions). Cut it, in the chat context itself (the brain's next history) and in what is stored, to the
+   * words the listener heard: the TTS chunk map aligned with the playback position the output reported.
+   */
+  private keepSpokenOnly(item: llm.ChatMessage): void {
+    const generated = item.textContent ?? '';
+    if (this.replyRequest?.ttsFailed) return; // nothing could be heard: the text is the reply (see persistReply)
+    const chunks = this.tts.chunksOf(generated);
+    const played = this.lastPlayback?.playbackPosition ?? 0;
+    const spoken = chunks ? spokenText(chunks, played) : played > 0 ? generated : '';
+    item.content = [spoken];
+    this.log.debug({ generated, spoken, playedSec: played }, 'interrupted reply cut to what was heard');
   }
 
   private emitEvent(event: AgentEvent): void {
@@ -397,6 +445,7 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
     s.on(voice.AgentSessionEventTypes.ConversationItemAdded, (ev) => {
       const item = ev.item;
       if (!(item instanceof llm.ChatMessage)) return;
+      if (item.role === 'assistant' && item.interrupted) this.keepSpokenOnly(item);
       const text = item.textContent ?? '';
       if (item.role === 'assistant') {
         this.emitEvent({ type: 'reply-end', text, interrupted: item.interrupted, at: ev.createdAt });
@@ -420,5 +469,32 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
     s.on(voice.AgentSessionEventTypes.Close, () => {
       if (!this.closed) void this.close('agent session closed');
     });
+  }
+}
+
+/** The session's agent: ArcAgent, with acknowledgements said over a live reply held back from the session. */
+class TurnTakingAgent extends ArcAgent {
+  constructor(
+    greeting: string | null,
+    private readonly owner: VoiceSession,
+  ) {
+    super(greeting);
+  }
+
+  override async sttNode(
+    audio: Parameters<voice.Agent['sttNode']>[0],
+    modelSettings: Parameters<voice.Agent['sttNode']>[1],
+  ): ReturnType<voice.Agent['sttNode']> {
+    const events = await super.sttNode(audio, modelSettings);
+    const options = this.owner.options.backchannel;
+    if (!events || !options) return events;
+    return filterBackchannels(
+      events,
+      () => this.owner.replyLive,
+      options,
+      () => {
+        this.owner.backchannels++;
+      },
+    );
   }
 }

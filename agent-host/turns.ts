@@ -61,3 +61,41 @@ export class TurnTracker {
     this.emit({ turnId: t.id, speechEnd: t.speechEnd, stages: t.stages });
   }
 }
+
+/** A chunk of a reply and where its audio lies in the reply's playback (seconds from its first frame). */
+export interface TimedChunk {
+  text: string;
+  startSec: number;
+  endSec: number;
+}
+
+/**
+ * The part of a reply the listener heard, from its chunk map and the playback position the output reported
+ * when it was cut: whole chunks before the position, and of the chunk playing then, the words whose share of
+ * its characters lies before the position's share of its audio (a word is kept once it is half spoken).
+ */
+export function spokenText(chunks: readonly TimedChunk[], playedSec: number): string {
+  const out: string[] = [];
+  for (const c of chunks) {
+    if (playedSec >= c.endSec - 1e-3) {
+      out.push(c.text.trim());
+      continue;
+    }
+    if (playedSec > c.startSec && c.endSec > c.startSec) {
+      const share = (playedSec - c.startSec) / (c.endSec - c.startSec);
+      const words = c.text.trim().split(/\s+/);
+      const total = words.reduce((n, w) => n + w.length + 1, 0);
+      let at = 0;
+      const kept: string[] = [];
+      for (const w of words) {
+        const mid = (at + (w.length + 1) / 2) / total;
+        if (mid > share) break;
+        kept.push(w);
+        at += w.length + 1;
+      }
+      if (kept.length) out.push(kept.join(' '));
+    }
+    break;
+  }
+  return out.join(' ');
+}

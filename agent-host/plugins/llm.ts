@@ -97,6 +97,11 @@ export class SherlockLLM extends llm.LLM {
     return n;
   }
 
+  /** Brain requests still generating (0 when the conversation is idle; a leak check for tests). */
+  get activeRequests(): number {
+    return this.#active.size;
+  }
+
   /** @internal */
   _finished(stream: SherlockLLMStream): void {
     this.#active.delete(stream);

@@ -58,9 +58,21 @@ export interface PiperTTSOptions {
 
 const DEFAULTS = { prefetch: 2, frameMs: 20, chunker: {}, overlap: true };
 
+/** One chunk of a reply as it goes out as audio: its text and where its audio lies in the reply (seconds). */
+export interface SpokenChunk {
+  text: string;
+  startSec: number;
+  endSec: number;
+}
+
+/** How many recent replies' chunk maps are kept (a preemptive reply may be synthesised next to the one playing). */
+const RECENT_REPLIES = 6;
+
 export class PiperTTS extends tts.TTS {
   readonly label = 'arc.PiperTTS';
   readonly options: PiperTTSOptions;
+  /** Chunk maps of the latest replies, newest last (see `chunksOf`). */
+  readonly #recent: SpokenChunk[][] = [];
 
   constructor(options: Omit<PiperTTSOptions, keyof typeof DEFAULTS> & Partial<typeof DEFAULTS>) {
     super(options.sampleRate, 1, { streaming: true, alignedTranscript: true });
@@ -81,6 +93,26 @@ export class PiperTTS extends tts.TTS {
 
   stream(options?: { connOptions?: APIConnectOptions }): PiperSynthesizeStream {
     return new PiperSynthesizeStream(this, options?.connOptions);
+  }
+
+  /**
+   * The chunk map (text and audio extent of each chunk) of the latest reply whose chunks spell the start of
+   * `text` (the reply's generated text): what lets an interrupted reply be cut to what was heard.
+   */
+  chunksOf(text: string): SpokenChunk[] | undefined {
+    const want = squash(text);
+    for (let i = this.#recent.length - 1; i >= 0; i--) {
+      const chunks = this.#recent[i] as SpokenChunk[];
+      const first = chunks[0];
+      if (first && want.startsWith(squash(first.text))) return chunks;
+    }
+    return undefined;
+  }
+
+  /** @internal a stream started putting audio out */
+  _track(chunks: SpokenChunk[]): void {
+    this.#recent.push(chunks);
+    if (this.#recent.length > RECENT_REPLIES) this.#recent.shift();
   }
 
   /** Streams one chunk's audio from the tts function as frames of `frameMs`; `onFirst` sees the first chunk's headers. */
@@ -220,6 +252,8 @@ export class PiperSynthesizeStream extends tts.SynthesizeStream {
       let segmentId = randomUUID();
       let held: tts.SynthesizedAudio | undefined;
       let offset = 0;
+      let spoken: SpokenChunk[] = [];
+      this.#tts._track(spoken);
       const emit = (final: boolean) => {
         if (held) this.queue.put({ ...held, final });
         held = undefined;
@@ -228,9 +262,15 @@ export class PiperSynthesizeStream extends tts.SynthesizeStream {
         if (job === 'flush') {
           emit(true);
           segmentId = randomUUID();
+          // The next segment is played (and its position reported) from zero.
+          offset = 0;
+          spoken = [];
+          this.#tts._track(spoken);
           continue;
         }
         let first = true;
+        const chunk: SpokenChunk = { text: job.timing.text, startSec: offset, endSec: offset };
+        spoken.push(chunk);
         for await (const frame of job.frames) {
           emit(false);
           held = {
@@ -247,6 +287,7 @@ export class PiperSynthesizeStream extends tts.SynthesizeStream {
           };
           first = false;
           offset += frame.samplesPerChannel / frame.sampleRate;
+          chunk.endSec = offset;
         }
       }
       emit(true);
@@ -265,6 +306,10 @@ export class PiperSynthesizeStream extends tts.SynthesizeStream {
       this.queue.put(tts.SynthesizeStream.END_OF_STREAM);
     }
   }
+}
+
+function squash(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }
 
 /** One-shot synthesis (`session.say` of a fixed text goes through the stream; this serves `synthesize`). */

@@ -7,7 +7,7 @@ import type { AudioFrame } from '@livekit/rtc-node';
 import { type LocalSession, LocalSessionHost, type OpenLocalSession } from '../../agent-host/local/local-host.js';
 import { PhraseCache } from '../../agent-host/plugins/phrases.js';
 import type { VoiceSessionOptions } from '../../agent-host/session.js';
-import { FAST_SPEECH, loadSpeech } from '../../agent-host/speech.js';
+import { FAST_SPEECH, loadSpeech, type SpeechProfile } from '../../agent-host/speech.js';
 import ttsDefinition from '../../functions/tts/handler.js';
 import { FrameChunker, resample } from '../../lib/audio/index.js';
 import { FunctionClient } from '../../lib/bus/client.js';
@@ -43,6 +43,8 @@ export async function startVoiceStack(
     env?: Record<string, string>;
     /** A tts function definition other than the real one's default (e.g. wrapped to record requests). */
     tts?: FunctionDefinition;
+    /** Speech front-end overrides (e.g. one warm decoder per concurrent session in the turn fuzz). */
+    speech?: Partial<SpeechProfile>;
   } = {},
 ): Promise<VoiceStack> {
   initializeLogger({ pretty: false, level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'error' });
@@ -61,7 +63,11 @@ export async function startVoiceStack(
       { ...(options.tts ?? ttsDefinition), contract: contracts.tts },
       { config: brain.config, log: brain.log, port: false, nats: brain.link, client },
     );
-  const { vad, stt, close: closeSpeech } = await loadSpeech(brain.config, FAST_SPEECH, { engine: 'pocketsphinx' });
+  const {
+    vad,
+    stt,
+    close: closeSpeech,
+  } = await loadSpeech(brain.config, { ...FAST_SPEECH, ...options.speech }, { engine: 'pocketsphinx' });
   const checker = await PocketSphinxSTT.create({ poolSize: 1 });
   const phrases = new PhraseCache();
   const host = new LocalSessionHost(
