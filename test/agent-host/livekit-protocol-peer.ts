@@ -254,8 +254,9 @@ export class LiveKitProtocolPeer {
     return this.url_;
   }
 
-  nextWorker(timeoutMs = 30_000): Promise<WorkerConnection> {
-    return this.workers.next(() => true, timeoutMs, 'worker connection on /agent');
+  /** The first worker connection (seen or still to come) matching `pred`: `(w) => w !== old` for a reconnect. */
+  nextWorker(timeoutMs = 30_000, pred: (w: WorkerConnection) => boolean = () => true): Promise<WorkerConnection> {
+    return this.workers.next(pred, timeoutMs, 'worker connection on /agent');
   }
 
   nextJoin(pred: (j: RtcJoin) => boolean = () => true, timeoutMs = 30_000): Promise<RtcJoin> {

@@ -8,18 +8,21 @@
 // What it cannot: anything after the join — the peer has no SFU, so no audio flows (see docs/agent-host.md).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, rmSync } from 'node:fs';
-import { JobType, WorkerStatus } from '@livekit/protocol';
+import { WorkerStatus } from '@livekit/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentIdentity } from '../../agent-host/room/worker.js';
 import { dispatchAgent, listAgentDispatches } from '../../lib/livekit/dispatch.js';
 import { AGENT_NAME, createParticipantToken, verifyParticipantToken } from '../../lib/livekit/token.js';
-import { freePort } from '../helpers/env.js';
-import { BUNDLE, type HostMode, type HostProcess, ROOT, startHost, until } from './host-process.js';
-import { AGENT_NAME_ATTRIBUTE, LiveKitProtocolPeer, type WorkerConnection } from './livekit-protocol-peer.js';
-
-const API_KEY = 'APIprotocolpeer';
-const API_SECRET = 'protocol-peer-secret-of-32-characters';
-const livekitEnv = (url: string) => ({ LIVEKIT_URL: url, LIVEKIT_API_KEY: API_KEY, LIVEKIT_API_SECRET: API_SECRET });
+import { BUNDLE, ROOT, until } from './host-process.js';
+import {
+  API_KEY,
+  API_SECRET,
+  activeJobs,
+  expectJoin,
+  offerAndAssign,
+  type Running,
+  startRegistered,
+} from './room-session.js';
 
 /** The bundle under test: `npm run build`'s dist/agent-host.js, copied so a concurrent build cannot rewrite it. */
 const bundleCopy = BUNDLE.replace(/\.js$/, `.test-${process.pid}.js`);
@@ -34,78 +37,6 @@ afterAll(() => {
   rmSync(bundleCopy, { force: true });
   rmSync(`${bundleCopy}.map`, { force: true });
 });
-
-interface Running {
-  peer: LiveKitProtocolPeer;
-  host: HostProcess;
-  worker: WorkerConnection;
-  register: Awaited<ReturnType<WorkerConnection['acceptRegistration']>>;
-}
-
-async function startRegistered(mode: HostMode, rtc: 'hold' | 'close'): Promise<Running> {
-  const peer = await LiveKitProtocolPeer.start({ apiKey: API_KEY, apiSecret: API_SECRET, rtc });
-  const host = startHost(
-    mode,
-    { ...livekitEnv(peer.url), ...(mode === 'bundle' ? { ARC_BUNDLE: bundleCopy } : {}) },
-    await freePort(),
-  );
-  const worker = await peer.nextWorker(45_000);
-
-  // The worker authenticated like an agents SDK must: our API key as issuer, signed with the secret, agent grant.
-  expect(worker.claims.iss).toBe(API_KEY);
-  expect(worker.claims.video?.agent).toBe(true);
-  // Connected but not yet registered: alive, not ready.
-  expect((await host.getJson('/_/health')).status).toBe(200);
-  const before = await host.getJson('/_/ready');
-  expect([before.status, before.body.ready]).toEqual([503, false]);
-
-  const register = await worker.acceptRegistration();
-  expect(register.agentName).toBe(AGENT_NAME);
-  expect(register.type).toBe(JobType.JT_ROOM);
-  expect(register.allowedPermissions).toMatchObject({
-    canPublish: true,
-    canSubscribe: true,
-    canPublishData: true,
-    hidden: false,
-    agent: true,
-  });
-  const ready = await until('host ready after registration', async () => {
-    const r = await host.getJson('/_/ready');
-    return r.status === 200 ? r.body : undefined;
-  });
-  expect(ready).toMatchObject({ ready: true, workerId: worker.workerId, agentName: AGENT_NAME, activeJobs: 0 });
-  return { peer, host, worker, register };
-}
-
-/** Offers a job for `room`, checks the availability answer, assigns it; returns the job and the token sent. */
-async function offerAndAssign(r: Running, room: string, extra: { dispatchId?: string; metadata?: string } = {}) {
-  const job = r.worker.makeJob(room, extra);
-  const availability = await r.worker.offer(job);
-  expect(availability.available).toBe(true);
-  expect(availability.participantIdentity).toBe(agentIdentity(job.id));
-  expect(availability.participantName).toBe('ARC Daredevil');
-  expect(availability.participantAttributes).toMatchObject({ 'lk.agent.name': AGENT_NAME });
-  const token = await r.worker.assign(job, availability, r.register);
-  return { job, availability, token };
-}
-
-/** The job process presented `token` on the signalling URL; it grants room `room` to the agent identity. */
-async function expectJoin(r: Running, token: string, room: string, identity: string) {
-  const join = await r.peer.nextJoin((j) => j.token === token, 45_000);
-  expect(join.path).toMatch(/^\/rtc(\/v1)?$/);
-  expect(join.error).toBeUndefined();
-  expect(join.claims?.video).toMatchObject({ roomJoin: true, room, agent: true });
-  expect(join.claims?.sub).toBe(identity);
-  expect(join.claims?.kind).toBe('agent');
-  expect(join.claims?.attributes).toMatchObject({ [AGENT_NAME_ATTRIBUTE]: AGENT_NAME });
-  // Every join the host attempted was into that room (none with some other token or room).
-  for (const j of r.peer.joins.items) expect(j.claims?.video?.room).toBe(room);
-  return join;
-}
-
-async function activeJobs(host: HostProcess): Promise<number> {
-  return (await host.getJson('/_/ready')).body.activeJobs as number;
-}
 
 /**
  * SIGTERM: the worker tells LiveKit it is full, closes the connection, and the process exits 0. Waits first for
@@ -155,7 +86,7 @@ describe('room mode against a LiveKit protocol peer (not a LiveKit server; no me
   }, 90_000);
 
   it('from the bundle through the image entry: explicit dispatch, a job whose join is refused ends alone, drains on SIGTERM', async () => {
-    const r = await startRegistered('bundle', 'close');
+    const r = await startRegistered('bundle', 'close', { ARC_BUNDLE: bundleCopy });
     try {
       const room = `room-bundle-${process.pid}`;
       const livekit = { url: r.peer.url, apiKey: API_KEY, apiSecret: API_SECRET };
