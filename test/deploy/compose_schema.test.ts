@@ -10,25 +10,12 @@ import {
   readText,
   referencedVars,
   schemaErrors,
+  TEST_SECRETS,
 } from './deploy-files.js';
 
 const SCHEMA = 'test/deploy/schemas/compose-spec.json';
 /** What `docker compose config` would see with .env made from .env.example and its secrets filled in. */
-const ENV = {
-  ...readEnvExample(),
-  POSTGRES_PASSWORD: 'p',
-  LIVEKIT_API_KEY: 'k',
-  LIVEKIT_API_SECRET: 's',
-  TURN_SECRET: 't',
-  // docs/reliability.md: NATS users and the functions' basic auth
-  NATS_BRAIN_PASSWORD: 'n',
-  NATS_TTS_PASSWORD: 'n',
-  NATS_EMBED_PASSWORD: 'n',
-  NATS_SESSION_WRITE_PASSWORD: 'n',
-  NATS_AGENT_HOST_PASSWORD: 'n',
-  NATS_GATEWAY_PASSWORD: 'n',
-  BASIC_AUTH_PASSWORD: 'b',
-};
+const ENV = { ...readEnvExample(), ...TEST_SECRETS };
 const compose = readCompose(true, ENV);
 const services = Object.entries(compose.services);
 /** Services built from this repository (openfaas/Dockerfile): the four functions, the agent host and the gateway. */

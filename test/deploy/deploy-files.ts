@@ -161,3 +161,19 @@ export function schemaErrors(schemaPath: string, data: unknown): string[] {
 
 export const bundlePath = (name: string) => rootPath('dist', 'functions', `${name}.js`);
 export const handlerExists = (name: string) => existsSync(rootPath('functions', name, 'handler.ts'));
+
+/** Values for the secrets `.env.example` leaves empty, as a user fills them in before `docker compose up`. */
+export const TEST_SECRETS: Record<string, string> = {
+  POSTGRES_PASSWORD: 'p',
+  LIVEKIT_API_KEY: 'k',
+  LIVEKIT_API_SECRET: 's',
+  TURN_SECRET: 't',
+  // docs/reliability.md: NATS users and the functions' basic auth
+  NATS_BRAIN_PASSWORD: 'n',
+  NATS_TTS_PASSWORD: 'n',
+  NATS_EMBED_PASSWORD: 'n',
+  NATS_SESSION_WRITE_PASSWORD: 'n',
+  NATS_AGENT_HOST_PASSWORD: 'n',
+  NATS_GATEWAY_PASSWORD: 'n',
+  BASIC_AUTH_PASSWORD: 'b',
+};

@@ -10,22 +10,10 @@ import {
   readEnvExample,
   readStack,
   secretEnvName,
+  TEST_SECRETS,
 } from './deploy-files.js';
 
-const SECRETS = {
-  POSTGRES_PASSWORD: 'p',
-  LIVEKIT_API_KEY: 'key',
-  LIVEKIT_API_SECRET: 'secret',
-  TURN_SECRET: 't',
-  // docs/reliability.md: NATS users and the functions' basic auth
-  NATS_BRAIN_PASSWORD: 'n',
-  NATS_TTS_PASSWORD: 'n',
-  NATS_EMBED_PASSWORD: 'n',
-  NATS_SESSION_WRITE_PASSWORD: 'n',
-  NATS_AGENT_HOST_PASSWORD: 'n',
-  NATS_GATEWAY_PASSWORD: 'n',
-  BASIC_AUTH_PASSWORD: 'b',
-};
+const SECRETS = TEST_SECRETS;
 const env: Record<string, string> = { ...readEnvExample(), ...SECRETS };
 const compose = readCompose(true, env);
 const stack = readStack();

@@ -2,22 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../lib/config/index.js';
 import { FUNCTION_NAMES } from '../../lib/protocol/subjects.js';
-import { readCompose, readEnvExample, readText, readYaml, schemaErrors } from './deploy-files.js';
+import { readCompose, readEnvExample, readText, readYaml, schemaErrors, TEST_SECRETS } from './deploy-files.js';
 
-const compose = readCompose(true, {
-  ...readEnvExample(),
-  LIVEKIT_API_KEY: 'k',
-  LIVEKIT_API_SECRET: 's',
-  TURN_SECRET: 't',
-  // docs/reliability.md: NATS users and the functions' basic auth
-  NATS_BRAIN_PASSWORD: 'n',
-  NATS_TTS_PASSWORD: 'n',
-  NATS_EMBED_PASSWORD: 'n',
-  NATS_SESSION_WRITE_PASSWORD: 'n',
-  NATS_AGENT_HOST_PASSWORD: 'n',
-  NATS_GATEWAY_PASSWORD: 'n',
-  BASIC_AUTH_PASSWORD: 'b',
-});
+const compose = readCompose(true, { ...readEnvExample(), ...TEST_SECRETS });
 const svc = (name: string) => compose.services[name] ?? {};
 interface Router {
   entryPoints: string[];
