@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ARC Daredevil needs when they are missing, and starts nats-server (with
 # JetStream) when nothing listens on the NATS port. Safe to run again: it only acts on what is missing.
-#   usage: scripts/ensure-system.sh [--no-nats]
+#   usage: scripts/ensure-system.sh [--no-nats] [--tests]
+#   --tests: also what only the tests use (prometheus, for promtool's rule and config checks)
 set -euo pipefail
 
 PACKAGES=(nats-server flite espeak-ng pocketsphinx pocketsphinx-en-us sox chromium)
+no_nats=false
+for arg in "$@"; do
+  case "$arg" in
+    --no-nats) no_nats=true ;;
+    --tests) PACKAGES+=(prometheus) ;;
+    *) echo "[ensure-system] unknown option: $arg" >&2; exit 64 ;;
+  esac
+done
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -25,7 +34,7 @@ if ((${#missing[@]})); then
   echo "[ensure-system] installed: ${missing[*]}"
 fi
 
-[ "${1:-}" = "--no-nats" ] && exit 0
+$no_nats && exit 0
 
 # NATS: reuse any server already listening (CI machines start one); else start ours with JetStream.
 nats_url="${NATS_URL:-nats://127.0.0.1:4222}"

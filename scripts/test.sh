@@ -2,7 +2,7 @@
 # Runs every test: makes sure the system packages and NATS are there, then vitest; ends with one summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-system.sh || exit 1
+bash scripts/ensure-system.sh --tests || exit 1
 mkdir -p test-results
 # Types and lint first: a type error fails in seconds, not after the voice suites.
 npx tsc -p . || exit 1
