@@ -21,7 +21,15 @@ import { PiperTTS } from './plugins/tts.js';
 import { RecordingAudioInput, RecordingAudioOutput, StereoRecorder } from './recording.js';
 import { instrumentSession } from './tracing.js';
 import { TranscriptTurnDetector } from './turn-detector.js';
-import { spokenText, TurnTracker } from './turns.js';
+import {
+  RECONCILE_TOLERANCE_MS,
+  type Reconciliation,
+  reconcile,
+  spokenText,
+  type TurnMeasures,
+  type TurnReport,
+  TurnTracker,
+} from './turns.js';
 
 /** What a session needs that outlives it: shared, warm, created once per host process. */
 export interface VoiceSessionDeps {
@@ -127,6 +135,8 @@ export interface SessionIo {
    * recording holds what was heard; otherwise frames are recorded as they are handed to the output.
    */
   recordsAtRelease?: boolean;
+  /** The user's speech end as the transport measured it (local mode): each turn's timings are reconciled with it. */
+  speechEnd?: () => number | undefined;
 }
 
 /** How often a live reply is checked for interruption (agents-js exposes no interruption event). */
@@ -146,7 +156,13 @@ export interface CallTiming {
   transport?: string;
 }
 
-export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [CallTiming]; closed: [] }> {
+export class VoiceSession extends EventEmitter<{
+  event: [AgentEvent];
+  timing: [CallTiming];
+  /** A turn's stages and gaps summed against the measured speech end → first audio (local mode). */
+  reconciled: [Reconciliation];
+  closed: [];
+}> {
   readonly options: VoiceSessionOptions;
   readonly agentSession: voice.AgentSession;
   readonly turns: TurnTracker;
@@ -169,6 +185,21 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
   private lastPlayback: { playbackPosition: number; interrupted: boolean } | undefined;
   /** Acknowledgements held back from the session while the agent talked (see `backchannel`). */
   backchannels = 0;
+  /** The transport's measured speech end (local mode), read when a turn commits. */
+  private measuredSpeechEnd: (() => number | undefined) | undefined;
+  /** Measured speech end of each open turn, and the latest brain and tts first-chunk timings (wall ms). */
+  private readonly commits = new Map<string, number | undefined>();
+  /** The brain and tts first chunks of the reply whose first audio closed the turn. */
+  private heard:
+    | {
+        brain?: { markAt: number; sentAt: number; firstAt: number };
+        tts?: { markAt: number; spokenAt: number; sentAt: number; firstAt: number };
+      }
+    | undefined;
+  /** Brain requests' first deltas (wall ms: `markAt` by Date.now, `sentAt`/`firstAt` from their own timer). */
+  private readonly brainFirsts = new Map<string, { markAt: number; sentAt: number; firstAt: number }>();
+  /** The latest reply's first tts chunk, the same way. */
+  private ttsFirst: { markAt: number; spokenAt: number; sentAt: number; firstAt: number } | undefined;
 
   constructor(deps: VoiceSessionDeps, options: Required2<VoiceSessionOptions, keyof typeof DEFAULT_SESSION_OPTIONS>) {
     super();
@@ -176,9 +207,11 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
     const o = this.options;
     this.log = deps.log.child({ sessionId: o.sessionId, userId: o.userId });
     this.writer = new SessionWriter(deps.client, this.log, o.sessionId);
-    this.turns = new TurnTracker(o.sessionId, (t) =>
-      this.emitEvent({ type: 'turn', turnId: t.turnId, speechEndAt: t.speechEnd, stages: t.stages, at: Date.now() }),
-    );
+    this.turns = new TurnTracker(o.sessionId, (t) => {
+      this.reconcileTurn(t);
+      this.emitEvent({ type: 'turn', turnId: t.turnId, speechEndAt: t.speechEnd, stages: t.stages, at: Date.now() });
+    });
+    const wall = (t: number) => performance.timeOrigin + t;
     this.llm = new SherlockLLM({
       client: deps.client,
       log: this.log,
@@ -191,8 +224,12 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
       },
       onDelta: (requestId, delta, first) => {
         if (first) {
-          this.turns.mark('brainFirstDelta');
-          this.emit('timing', { fn: 'brain', requestId, firstAt: performance.now(), ...first });
+          const markAt = Date.now();
+          const firstAt = performance.now();
+          this.turns.mark('brainFirstDelta', markAt);
+          this.brainFirsts.set(requestId, { markAt, sentAt: wall(first.sentAt), firstAt: wall(firstAt) });
+          if (this.brainFirsts.size > 8) this.brainFirsts.delete(this.brainFirsts.keys().next().value as string);
+          this.emit('timing', { fn: 'brain', requestId, firstAt, ...first });
         }
         if (this.replyRequest?.id === requestId) this.replyRequest.reply += delta;
         this.emitEvent({ type: 'reply', requestId, delta, at: Date.now() });
@@ -219,9 +256,11 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
         if (c.index !== 0) return;
         if (c.firstAudioAt === undefined) {
           this.turns.mark('firstSpeakableChunk');
+          this.ttsFirst = { markAt: 0, spokenAt: Date.now(), sentAt: wall(c.sentAt), firstAt: 0 };
           return;
         }
         this.turns.mark('ttsFirstChunk');
+        if (this.ttsFirst) Object.assign(this.ttsFirst, { markAt: Date.now(), firstAt: wall(c.firstAudioAt) });
         const { requestId, sentAt, firstAudioAt: firstAt, handlerMs, transport } = c;
         this.emit('timing', { fn: 'tts', requestId, sentAt, firstAt, handlerMs, transport });
       },
@@ -268,6 +307,7 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
   async start(io: SessionIo): Promise<void> {
     const o = this.options;
     this.startedAt = Date.now();
+    this.measuredSpeechEnd = io.speechEnd;
     if (o.persist) {
       this.writer.start({ userId: o.userId, roomId: o.roomId, startTime: new Date(this.startedAt).toISOString() });
     }
@@ -328,6 +368,16 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
 
   /** The agent's first audible frame of a reply started playing (reported by the output). */
   markFirstAudio(at = Date.now()): void {
+    if (!this.turns.awaitingAudio) return;
+    // The stages are those of the reply heard: a cancelled preemptive reply's earlier marks are replaced.
+    const brain = this.replyRequest && this.brainFirsts.get(this.replyRequest.id);
+    if (brain && brain.markAt <= at) this.turns.set('brainFirstDelta', brain.markAt);
+    const tts = this.ttsFirst;
+    if (tts && tts.markAt > 0 && tts.markAt <= at) {
+      this.turns.set('firstSpeakableChunk', tts.spokenAt);
+      this.turns.set('ttsFirstChunk', tts.markAt);
+    }
+    this.heard = { brain, tts: tts ? { ...tts } : undefined };
     this.turns.mark('firstAudio', at);
   }
 
@@ -379,6 +429,39 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
       }
     }, INTERRUPTION_POLL_MS);
     timer.unref();
+  }
+
+  /**
+   * Sums a finished turn's parts (stages from the marks, brain and tts times from their own timers, the gaps
+   * between them) and compares them with the measured speech end → first audible frame; a turn that does not
+   * add up within RECONCILE_TOLERANCE_MS is logged with its breakdown.
+   */
+  private reconcileTurn(report: TurnReport): void {
+    const measuredSpeechEnd = this.commits.get(report.turnId);
+    this.commits.delete(report.turnId);
+    const firstAudio = report.stages.firstAudio;
+    if (measuredSpeechEnd === undefined || firstAudio === undefined) return;
+    // The brain and tts times of the reply heard, by their own timers (not the marks the stages came from).
+    const { brain, tts } = this.heard ?? {};
+    const measures: TurnMeasures = {
+      measuredSpeechEnd,
+      brain: brain && { sentAt: brain.sentAt, firstAt: brain.firstAt },
+      tts: tts && tts.firstAt > 0 ? { sentAt: tts.sentAt, firstAt: tts.firstAt } : undefined,
+    };
+    const r = reconcile(report, measures);
+    if (!r) return;
+    this.emit('reconciled', r);
+    if (Math.abs(r.errorMs) > RECONCILE_TOLERANCE_MS) {
+      this.log.warn(
+        {
+          turnId: r.turnId,
+          measuredMs: Math.round(r.measuredMs),
+          errorMs: Math.round(r.errorMs),
+          breakdown: r.breakdown.map((p) => `${p.part} ${Math.round(p.ms)}`).join(', '),
+        },
+        'turn timings do not add up',
+      );
+    }
   }
 
   /** Stores what the agent said, as heard (all of it as text when TTS was down and nothing could be heard). */
@@ -435,11 +518,12 @@ export class VoiceSession extends EventEmitter<{ event: [AgentEvent]; timing: [C
     s.on(voice.AgentSessionEventTypes.MetricsCollected, (ev) => {
       const m = ev.metrics;
       if (m.type === 'eou_metrics' && m.lastSpeakingTimeMs > 0) {
-        this.turns.commit(
+        const id = this.turns.commit(
           m.lastSpeakingTimeMs,
           m.lastSpeakingTimeMs + m.endOfUtteranceDelayMs,
           m.transcriptionDelayMs > 0 ? m.lastSpeakingTimeMs + m.transcriptionDelayMs : undefined,
         );
+        if (this.measuredSpeechEnd) this.commits.set(id, this.measuredSpeechEnd());
       }
     });
     s.on(voice.AgentSessionEventTypes.ConversationItemAdded, (ev) => {

@@ -2,6 +2,7 @@
 import { ReadableStream, type ReadableStreamDefaultController } from 'node:stream/web';
 import { voice } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
+import { DEFAULT_SILENCE_DBFS, rmsDbfs } from '../../lib/audio/index.js';
 import { ArcError } from '../../lib/protocol/index.js';
 
 /** Sample rates a caller may send; the session's VAD and STT resample to what they need. */
@@ -12,6 +13,8 @@ export const MAX_INPUT_FRAME_MS = 1_000;
 export class LocalAudioInput extends voice.AudioInput {
   private controller: ReadableStreamDefaultController<AudioFrame> | undefined;
   private ended = false;
+  /** Wall-clock ms the last voiced frame arrived: the user's measured speech end once they fall silent. */
+  lastVoicedAt: number | undefined;
 
   constructor() {
     super();
@@ -39,6 +42,7 @@ export class LocalAudioInput extends voice.AudioInput {
         `a frame of ${pcm.length} samples is longer than ${MAX_INPUT_FRAME_MS} ms`,
       );
     }
+    if (rmsDbfs(pcm) > DEFAULT_SILENCE_DBFS) this.lastVoicedAt = Date.now();
     this.controller?.enqueue(new AudioFrame(pcm, sampleRate, 1, pcm.length));
   }
 

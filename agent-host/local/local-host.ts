@@ -85,7 +85,7 @@ export class LocalSessionHost {
     };
     this.sessions.set(sessionId, local);
     try {
-      await session.start({ input, output, recordsAtRelease: true });
+      await session.start({ input, output, recordsAtRelease: true, speechEnd: () => input.lastVoicedAt });
     } catch (err) {
       this.sessions.delete(sessionId);
       this.log.error({ err, sessionId }, 'local session failed to start');

@@ -69,7 +69,7 @@ export function delayingTts(random: () => number, d: Delays) {
   });
 }
 
-/** A short three-chunk reply (Sure. / clause / sentence), streamed by the LLM test peer. */
+/** A short reply, streamed by the LLM test peer; the chunker cuts it in two: "Sure." and the rest. */
 export const REPLY = ['Sure.', 'It is mild today,', 'and sunny tomorrow.'];
 
 export interface TurnStack {
@@ -93,7 +93,11 @@ export async function startTurnStack(
     llm: async (config, log) => delayingLlm(await createLlm(config, log), random, delays),
     tts: delayingTts(random, delays),
     // One warm decoder per concurrent session (a shared pool of 3 would queue recognitions, not test turns).
-    speech: { poolSize: Math.max(3, sessions) },
+    speech: {
+      poolSize: Math.max(3, sessions),
+      // FUZZ_LEVEL_END=0: Silero alone ends speech (no LevelEndVAD), to tell the two apart when a turn is lost.
+      ...(process.env.FUZZ_LEVEL_END === '0' ? { endSilenceMs: undefined } : {}),
+    },
   });
   return {
     stack,
@@ -163,7 +167,7 @@ export async function fuzzSession(
   seed: number,
   clips: Clip[],
   results: Interruption[],
-): Promise<{ leaks: string[] }> {
+): Promise<{ leaks: string[]; reconciled: number[] }> {
   const random = rng(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)] as T;
   const rec = new SessionRecorder();
@@ -184,6 +188,8 @@ export async function fuzzSession(
   });
   const mic = new Microphone(local);
   const leaks: string[] = [];
+  const reconciled: number[] = [];
+  vs.on('reconciled', (r) => reconciled.push(r.errorMs));
   const say = (c: Clip) => mic.say(c.wav.samples, c.wav.sampleRate, [c.onsetSample]);
 
   /** The reply now being produced: its first delta time and text, from the events (newest request). */
@@ -219,19 +225,23 @@ export async function fuzzSession(
       await waitUntil(() => firstFrameAfter(prevEnd) !== undefined, 6_000);
       const start = firstFrameAfter(prevEnd);
       const reply = currentReply(prevEnd);
-      const complete = () => (currentReply(prevEnd)?.text.length ?? 0) >= FULL_REPLY.length;
-      await waitUntil(complete, 2_000);
-      const chunks = reply ? vs.tts.chunksOf(currentReply(prevEnd)?.text ?? '') : undefined;
+      // The map grows as the chunks' audio is put out: wait for the last chunk to have started.
+      const map = () => vs.tts.chunksOf(currentReply(prevEnd)?.text ?? '');
+      const covered = () => (map() ?? []).reduce((n, x) => n + x.text.length + 1, 0) > FULL_REPLY.length;
+      await waitUntil(() => covered() && (map()?.at(-1)?.endSec ?? 0) > (map()?.at(-1)?.startSec ?? 0), 3_000);
+      const chunks = reply ? map() : undefined;
       if (start !== undefined && chunks && chunks.length > 1) {
-        const boundary = (chunks[0] as { endSec: number }).endSec;
+        const boundaries = chunks.slice(0, -1).map((x) => x.endSec);
         const last = chunks.at(-1) as { startSec: number; endSec: number };
         const at =
           moment === 'between-chunks'
-            ? boundary + (random() - 0.5) * 0.06
+            ? pick(boundaries) + (random() - 0.5) * 0.06
             : moment === 'last-chunk'
               ? last.startSec + random() * (last.endSec - last.startSec) * 0.8
               : random() * last.endSec * 0.7; // double: anywhere in the reply
-        speakAt = start + at * 1000;
+        // Aim by audio played, not wall time: tts underruns (the delaying wrapper) stretch the reply.
+        const leadMs = (c.onsetSample / c.wav.sampleRate) * 1000;
+        await waitUntil(() => rec.msBetween(start) >= at * 1000 - leadMs, 8_000);
       }
     }
     const leadIn = (c.onsetSample / c.wav.sampleRate) * 1000;
@@ -239,6 +249,8 @@ export async function fuzzSession(
       const wait = speakAt - leadIn - Date.now();
       if (wait > 0) await sleep(wait);
     }
+    // The chunk map of the reply being interrupted, taken now (a later reply with the same text gets its own).
+    const mapAtOnset = vs.tts.chunksOf(currentReply(prevEnd)?.text ?? '')?.map((x) => ({ ...x }));
     const onsetGuess = Date.now() + leadIn;
     const before = handles.filter((h) => h.createdAt <= onsetGuess);
     const saying = say(c);
@@ -263,7 +275,7 @@ export async function fuzzSession(
     if (!reply || reply.firstAt > onset) observed = 'before-first-delta';
     else if (audibleAt) {
       const start = firstFrameAfter(prevEnd);
-      observed = position(vs.tts.chunksOf(reply.text), start === undefined ? undefined : rec.msBetween(start, onset));
+      observed = position(mapAtOnset, start === undefined ? undefined : rec.msBetween(start, onset));
     } else if (rec.frames.some((f) => f.at >= prevEnd && f.at < onset)) observed = 'after-playback';
     else observed = 'before-first-audio';
 
@@ -335,7 +347,7 @@ export async function fuzzSession(
   await local.close();
   const open = handles.filter((h) => !h.handle.done());
   if (open.length) leaks.push(`session ${index}: ${open.length} speech handles not done after close`);
-  return { leaks };
+  return { leaks, reconciled };
 }
 
 const FULL_REPLY = REPLY.join(' ');
