@@ -7,6 +7,7 @@ import { LocalSessionHost } from '../../agent-host/local/local-host.js';
 import { PhraseCache } from '../../agent-host/plugins/phrases.js';
 import type { CallTiming, VoiceSessionOptions } from '../../agent-host/session.js';
 import { FAST_SPEECH, loadSpeech, type Speech } from '../../agent-host/speech.js';
+import type { Reconciliation } from '../../agent-host/turns.js';
 import { DEFAULT_SILENCE_DBFS, rmsDbfs } from '../../lib/audio/index.js';
 import type { FunctionClient } from '../../lib/bus/client.js';
 import type { Config } from '../../lib/config/index.js';
@@ -30,6 +31,8 @@ export class Observations {
   readonly ttsFirst: { at: number; timing?: CallTiming }[] = [];
   readonly frames: { at: number; audible: boolean; ms: number }[] = [];
   readonly turns: Extract<AgentEvent, { type: 'turn' }>[] = [];
+  /** The host's own reconciliation of each turn (stages + gaps vs its input-measured speech end), ours only. */
+  readonly reconciled: { at: number; r: Reconciliation }[] = [];
 
   frame(frame: AudioFrame): void {
     this.frames.push({
@@ -82,6 +85,7 @@ export async function openOurs(
     output: { leadMs: 0 },
   });
   obs.watch(local.session.agentSession);
+  local.session.on('reconciled', (r) => obs.reconciled.push({ at: Date.now(), r }));
   local.session.on('timing', (t) =>
     (t.fn === 'brain' ? obs.brainFirst : obs.ttsFirst).push({ at: wall(t.firstAt), timing: t }),
   );

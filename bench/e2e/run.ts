@@ -55,6 +55,8 @@ interface TurnResult {
   falseCutoff: boolean;
   /** Host-reported E2E minus measured E2E (ours only). */
   reconcileMs?: number;
+  /** The host's stages plus the gaps between them, minus the wait it measured (ours only; agent-host/turns.ts). */
+  stageSumErrorMs?: number;
   /** Transport and queueing on the way to the first audio (ours only): brain, tts, tts arrival → first frame. */
   overhead?: { brain?: number; tts?: number; output?: number };
 }
@@ -135,6 +137,8 @@ async function runTurn(p: Pipeline, mic: Microphone, f: Fixture): Promise<TurnRe
         `  ${p.name} ${f.id}: host stages ${JSON.stringify(turn.stages)} do not reconcile with measured first audible ${firstAudible - end} ms (off by ${result.reconcileMs} ms)`,
       );
   }
+  const own = o.reconciled.filter((x) => x.at >= startedAt).at(-1);
+  if (own && !result.falseCutoff) result.stageSumErrorMs = Math.round(own.r.errorMs * 10) / 10;
   if (brain?.timing || tts?.timing) {
     const transport = (t: typeof brain) =>
       t?.timing?.handlerMs !== undefined ? t.timing.firstAt - t.timing.sentAt - t.timing.handlerMs : undefined;
@@ -150,7 +154,9 @@ async function runTurn(p: Pipeline, mic: Microphone, f: Fixture): Promise<TurnRe
   return result;
 }
 
-const reconciled = (r: TurnResult) => (r.reconcileMs === undefined ? '' : `, host stages off by ${r.reconcileMs} ms`);
+const reconciled = (r: TurnResult) =>
+  (r.reconcileMs === undefined ? '' : `, host E2E off by ${r.reconcileMs} ms`) +
+  (r.stageSumErrorMs === undefined ? '' : `, stages + gaps off by ${r.stageSumErrorMs} ms`);
 
 /** Ours with one lever off each (and the all-on reference), on the same fixtures, turn by turn interleaved. */
 async function runLevers(deps: PipelineDeps, config: Config, fast: Speech, out: string[]): Promise<TurnResult[]> {
@@ -306,6 +312,10 @@ function overheadTable(results: TurnResult[], name: string): string {
         ),
       ),
       row('|host E2E − measured E2E|', rec),
+      row(
+        '|stages + gaps − measured wait| (host)',
+        mine.map((r) => (r.stageSumErrorMs === undefined ? undefined : Math.abs(r.stageSumErrorMs))),
+      ),
     ],
   );
 }

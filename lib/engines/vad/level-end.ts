@@ -47,7 +47,12 @@ export class LevelEndVADStream extends VADStream {
   private readonly endpointer = new EnergyEndpointer();
   private state: State = 'silent';
   private speechMs = 0;
-  /** Wall-clock ms the last segment ended (by level or by model). */
+  /**
+   * Audio time (ms of input pushed so far): every level decision is counted in audio, not wall-clock, so a
+   * stalled event loop (frames arriving in a burst) cannot stretch a short pause into an end of speech.
+   */
+  private audioMs = 0;
+  /** Audio time the model's last end of speech arrived at. */
   private endedAt = 0;
 
   constructor(
@@ -86,8 +91,9 @@ export class LevelEndVADStream extends VADStream {
 
   /** Per input frame (real time): end speech by quiet, or reopen it when a voice comes back before the model ends. */
   private followLevel(frame: AudioFrame): void {
-    const voiced = this.endpointer.push(frame.data);
-    const quiet = this.endpointer.silentFor();
+    this.audioMs += (frame.samplesPerChannel / frame.sampleRate) * 1000;
+    const voiced = this.endpointer.push(frame.data, this.audioMs);
+    const quiet = this.endpointer.silentFor(this.audioMs);
     if (this.state === 'speech' && quiet >= this.options.endSilenceMs) {
       this.state = 'ended-early';
       this.send(VADEventType.END_OF_SPEECH, {
@@ -104,7 +110,7 @@ export class LevelEndVADStream extends VADStream {
 
   /** Silent, but speech ended so recently that a returning voice is the same speaker going on. */
   private resumable(): boolean {
-    return this.state === 'silent' && this.endedAt > 0 && Date.now() - this.endedAt <= this.options.resumeWindowMs;
+    return this.state === 'silent' && this.endedAt > 0 && this.audioMs - this.endedAt <= this.options.resumeWindowMs;
   }
 
   private async pumpEvents(): Promise<void> {
@@ -119,12 +125,12 @@ export class LevelEndVADStream extends VADStream {
         } else if (ev.type === VADEventType.END_OF_SPEECH) {
           // Ended already by level: the model's late end is swallowed, and the next start is the model's again.
           if (this.state === 'speech')
-            this.sendVADEvent({ ...ev, silenceDuration: Math.max(ev.silenceDuration, this.endpointer.silentFor()) });
+            this.sendVADEvent({ ...ev, silenceDuration: Math.max(ev.silenceDuration, this.endpointer.silentFor(this.audioMs)) });
           this.state = 'silent';
-          this.endedAt = Date.now();
+          this.endedAt = this.audioMs;
         } else if (this.state === 'speech') {
           this.speechMs = ev.speechDuration;
-          const quiet = this.endpointer.silentFor();
+          const quiet = this.endpointer.silentFor(this.audioMs);
           this.sendVADEvent({ ...ev, rawAccumulatedSilence: Math.max(ev.rawAccumulatedSilence, quiet) });
         } else if (this.state === 'ended-early') {
           // The model's tail: not speech any more (it must not count toward an interruption).
