@@ -29,8 +29,8 @@ export const PAUSED: [string, string][] = [
 ];
 
 /**
- * Silence inserted between the two parts. The second part keeps the voice's own lead-in (flite opens each
- * utterance with ~250–300 ms of near-silence), so the pause the listener hears, last voiced frame to the next,
+ * Silence inserted between the two parts. The second part keeps the voice's own lead-in (flite opens most
+ * utterances with up to ~300 ms of near-silence), so the pause the listener hears, last voiced frame to the next,
  * is longer: `voicedGapMs` reports it (505–800 ms with kal16), a hard but ordinary mid-sentence pause.
  */
 export const PAUSE_MS = 500;

@@ -210,3 +210,24 @@ export { Microphone } from './microphone.js';
 export function uniqueUser(): string {
   return `user-${randomUUID().slice(0, 8)}`;
 }
+
+/** The session's rows in agents.conversations, in order, once there are `atLeast` (or after ~5 s, what there is). */
+export async function storedTurns(databaseUrl: string | undefined, sessionId: string, atLeast: number) {
+  const pg = (await import('pg')).default;
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  try {
+    const q = () =>
+      pool.query<{ role: string; text: string; interrupted: boolean }>(
+        'SELECT role, text, interrupted FROM agents.conversations WHERE session_id = $1 ORDER BY created_at',
+        [sessionId],
+      );
+    for (let i = 0; i < 50; i++) {
+      const r = await q();
+      if (r.rows.length >= atLeast) return r.rows;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return (await q()).rows;
+  } finally {
+    await pool.end();
+  }
+}

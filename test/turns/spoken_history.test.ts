@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spokenText } from '../../agent-host/turns.js';
 import { sleep } from '../../lib/util/abort.js';
-import { Microphone, SessionRecorder, uniqueUser } from '../helpers/voice-stack.js';
+import { Microphone, SessionRecorder, storedTurns, uniqueUser } from '../helpers/voice-stack.js';
 import { clip, startTurnStack, type TurnStack } from './harness.js';
 
 const REPLY = [
@@ -24,26 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
 });
-
-async function storedTurns(sessionId: string, atLeast: number) {
-  const pg = (await import('pg')).default;
-  const pool = new pg.Pool({ connectionString: t.stack.brain.config.databaseUrl, max: 1 });
-  try {
-    const q = () =>
-      pool.query<{ role: string; text: string; interrupted: boolean }>(
-        'SELECT role, text, interrupted FROM agents.conversations WHERE session_id = $1 ORDER BY created_at',
-        [sessionId],
-      );
-    for (let i = 0; i < 50; i++) {
-      const r = await q();
-      if (r.rows.length >= atLeast) return r.rows;
-      await sleep(100);
-    }
-    return (await q()).rows;
-  } finally {
-    await pool.end();
-  }
-}
 
 describe('spoken-only history', () => {
   it('an interrupted reply is stored as what was played (by duration), marked interrupted, and the brain sees that next turn', async () => {
@@ -100,7 +80,7 @@ describe('spoken-only history', () => {
 
     await mic.stop();
     await local.close();
-    const rows = await storedTurns(local.sessionId, 3);
+    const rows = await storedTurns(t.stack.brain.config.databaseUrl, local.sessionId, 3);
     const stored = rows.filter((r) => r.role === 'assistant');
     expect(stored[0]?.text).toBe(spoken);
     expect(stored[0]?.interrupted).toBe(true);

@@ -1,7 +1,13 @@
 // Faults around a live conversation: a dead tts function, a dead brain, bad frames. The session never dies.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../../lib/util/abort.js';
-import { Microphone, SessionRecorder, startVoiceStack, uniqueUser, type VoiceStack } from '../helpers/voice-stack.js';
+import {
+  Microphone,
+  SessionRecorder,
+  startVoiceStack,
+  storedTurns,
+  uniqueUser,
+  type VoiceStack,
+} from '../helpers/voice-stack.js';
 import { fliteReference } from '../speech/helpers/speech.js';
 
 let stack: VoiceStack;
@@ -13,26 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-async function storedTurns(sessionId: string, atLeast: number) {
-  const pg = (await import('pg')).default;
-  const pool = new pg.Pool({ connectionString: stack.brain.config.databaseUrl, max: 1 });
-  try {
-    const q = () =>
-      pool.query<{ role: string; text: string; interrupted: boolean }>(
-        'SELECT role, text, interrupted FROM agents.conversations WHERE session_id = $1 ORDER BY created_at',
-        [sessionId],
-      );
-    for (let i = 0; i < 50; i++) {
-      const r = await q();
-      if (r.rows.length >= atLeast) return r.rows;
-      await sleep(100);
-    }
-    return (await q()).rows;
-  } finally {
-    await pool.end();
-  }
-}
 
 describe('faults', () => {
   it('bad frames are refused with a typed error and the session keeps working', async () => {
@@ -65,7 +51,7 @@ describe('faults', () => {
       expect(rec.of('reply').length).toBeGreaterThan(0); // but the text streamed to the client
       await mic.stop();
       await session.close();
-      const rows = await storedTurns(session.sessionId, 4);
+      const rows = await storedTurns(stack.brain.config.databaseUrl, session.sessionId, 4);
       const replies = rows.filter((r) => r.role === 'assistant').map((r) => r.text.toLowerCase());
       expect(replies).toHaveLength(2);
       expect(replies[1]).toContain('dave');
@@ -94,7 +80,7 @@ describe('faults', () => {
     await rec.waitFor('reply-end', () => true, 20_000, since2);
     await mic.stop();
     await session.close();
-    const rows = await storedTurns(session.sessionId, 4);
+    const rows = await storedTurns(stack.brain.config.databaseUrl, session.sessionId, 4);
     expect(rows.filter((r) => r.role === 'user').length).toBe(2);
   }, 90_000);
 });

@@ -125,7 +125,10 @@ export class LevelEndVADStream extends VADStream {
         } else if (ev.type === VADEventType.END_OF_SPEECH) {
           // Ended already by level: the model's late end is swallowed, and the next start is the model's again.
           if (this.state === 'speech')
-            this.sendVADEvent({ ...ev, silenceDuration: Math.max(ev.silenceDuration, this.endpointer.silentFor(this.audioMs)) });
+            this.sendVADEvent({
+              ...ev,
+              silenceDuration: Math.max(ev.silenceDuration, this.endpointer.silentFor(this.audioMs)),
+            });
           this.state = 'silent';
           this.endedAt = this.audioMs;
         } else if (this.state === 'speech') {
