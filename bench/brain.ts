@@ -19,10 +19,10 @@ import { loadConfig } from '../lib/config/index.js';
 import { createPool, HNSW_INDEX_SQL, migrate, searchConversations, startEmbeddedDatabase } from '../lib/db/index.js';
 import { UseLiteEmbedder } from '../lib/engines/embedding/index.js';
 import { createLogger } from '../lib/log.js';
-import { brainContract, CONTRACTS, embedContract, sessionWriteContract } from '../lib/protocol/index.js';
 import type { FunctionRuntime } from '../lib/runtime/runtime.js';
 import { type FunctionServer, startFunctionServer } from '../lib/runtime/server.js';
 import { unrelatedUtterances } from '../test/brain/helpers/corpus.js';
+import { benchContracts, benchSessionsStream } from './load/contracts.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -159,12 +159,7 @@ async function benchBrain(databaseUrl: string): Promise<void> {
   const id = randomUUID().slice(0, 8);
   const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'error' });
   const prefix = `bench.${id}`;
-  const contracts = {
-    ...CONTRACTS,
-    brain: { ...brainContract, subject: `${prefix}.brain` },
-    embed: { ...embedContract, subject: `${prefix}.embed` },
-    'session-write': { ...sessionWriteContract, subject: `${prefix}.session` },
-  };
+  const contracts = benchContracts(prefix);
   const durable = { stream: `BENCH_SESSIONS_${id}`, subjectPrefix: `${prefix}.sessions`, durable: 'w' };
   const defs = [
     { ...embedDefinition, contract: contracts.embed },
@@ -280,7 +275,7 @@ async function benchBrain(databaseUrl: string): Promise<void> {
     const { jetstreamManager } = await import('@nats-io/jetstream');
     const jsm = await jetstreamManager(nc);
     await jsm.streams.delete(durable.stream).catch(() => {});
-    await jsm.streams.delete(`BENCH_${prefix.replace(/\W/g, '_')}`).catch(() => {});
+    await jsm.streams.delete(benchSessionsStream(prefix)).catch(() => {});
   }
   await link.close();
 }
@@ -289,7 +284,7 @@ async function benchBrain(databaseUrl: string): Promise<void> {
 function spawnFunction(name: string, prefix: string, databaseUrl: string): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'brain-function.ts'), name, prefix],
+    ['--import', 'tsx', join(import.meta.dirname, 'load', 'function-process.ts'), name, prefix],
     {
       env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'error' },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -16,3 +16,8 @@ export function benchContracts(prefix: string) {
     'session-write': { ...sessionWriteContract, subject: `${prefix}.session` },
   };
 }
+
+/** The JetStream stream session-write replays from in a bench run's processes (deleted by the run at its end). */
+export function benchSessionsStream(prefix: string): string {
+  return `SESSIONS_${prefix.replace(/\W/g, '_')}`;
+}

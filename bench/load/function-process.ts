@@ -1,5 +1,5 @@
-// One function of the load bench as its own process, as `npm start` runs it (a warm child on NATS):
-// `node --import tsx bench/load/function-process.ts <name> <prefix>`. Prints "ready" once it serves; SIGTERM stops.
+// One function of a bench's NATS stack as its own process, as `npm start` runs it (a warm child on NATS), for
+// bench/load and bench/brain: `node --import tsx bench/load/function-process.ts <name> <prefix>`. Prints "ready" once it serves; SIGTERM stops.
 // Subjects are `<prefix>.<name>` so a bench never answers (or steals) requests of another stack on the same NATS.
 import { brainFunction } from '../../functions/brain/handler.js';
 import embedDefinition from '../../functions/embed/handler.js';
@@ -10,11 +10,11 @@ import { NatsLink } from '../../lib/bus/nats-link.js';
 import { loadConfigOrExit } from '../../lib/config/index.js';
 import { createLogger } from '../../lib/log.js';
 import { startFunctionServer } from '../../lib/runtime/server.js';
-import { benchContracts } from './contracts.js';
+import { benchContracts, benchSessionsStream } from './contracts.js';
 
 const [name, prefix] = process.argv.slice(2) as [string, string];
 const config = loadConfigOrExit({ LOG_LEVEL: 'error', ...process.env });
-const log = createLogger(`load-${name}`, config.logLevel);
+const log = createLogger(`bench-${name}`, config.logLevel);
 const contracts = benchContracts(prefix);
 const definitions = {
   brain: () => brainFunction({ subject: contracts.brain.subject }),
@@ -23,12 +23,12 @@ const definitions = {
   'session-write': () =>
     sessionWriteFunction({
       subject: contracts['session-write'].subject,
-      durable: { stream: `LOAD_${prefix.replace(/\W/g, '_')}`, subjectPrefix: `${prefix}.sessions`, durable: 'w' },
+      durable: { stream: benchSessionsStream(prefix), subjectPrefix: `${prefix}.sessions`, durable: 'w' },
     }),
 };
 const make = definitions[name as keyof typeof definitions];
 if (!make) throw new Error(`unknown function ${name}`);
-const link = new NatsLink({ servers: config.natsUrl, name: `load-${name}`, log });
+const link = new NatsLink({ servers: config.natsUrl, name: `bench-${name}`, log });
 const client = new FunctionClient({ log, nats: link, contracts }) as unknown as FunctionClient;
 const server = await startFunctionServer(make() as never, { config, log, port: false, nats: link, client });
 process.stdout.write('ready\n');
