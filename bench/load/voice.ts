@@ -7,23 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AudioFrame } from '@livekit/rtc-node';
 import type { LocalSessionHost } from '../../agent-host/local/local-host.js';
-import {
-  DEFAULT_SILENCE_DBFS,
-  FrameChunker,
-  lastAudibleSample,
-  readWav,
-  resample,
-  rmsDbfs,
-} from '../../lib/audio/index.js';
+import { DEFAULT_SILENCE_DBFS, readWav, resample, rmsDbfs } from '../../lib/audio/index.js';
 import type { AgentEvent, TurnStages } from '../../lib/protocol/index.js';
 import { sleep } from '../../lib/util/abort.js';
+import { Microphone } from '../../test/helpers/microphone.js';
 
 export interface Utterance {
   text: string;
   /** 16 kHz mono PCM. */
   samples: Int16Array;
-  /** Index of the last audible sample: what "speech end" is measured from. */
-  voicedEnd: number;
 }
 
 /** Synthesises the bench's utterances once (the same WAVs every run). */
@@ -34,7 +26,7 @@ export function utterances(texts: string[]): Utterance[] {
       execFileSync('flite', ['-voice', 'kal16', '-t', text, '-o', file]);
       const wav = readWav(readFileSync(file));
       const samples = wav.sampleRate === 16000 ? wav.samples : resample(wav.samples, wav.sampleRate, 16000);
-      return { text, samples, voicedEnd: lastAudibleSample(samples, 16000) };
+      return { text, samples };
     } finally {
       rmSync(file, { force: true });
     }
@@ -78,13 +70,13 @@ export async function converse(
     },
     options: { greeting: null },
   });
-  const mic = new Mic((pcm) => session.pushPcm(pcm, 16000));
+  const mic = new Microphone(session);
   const results: TurnResult[] = [];
   try {
     await sleep(300 + offset);
     for (let i = 0; i < turns && Date.now() < until; i++) {
       const u = said[(offset + i) % said.length] as Utterance;
-      const voicedEndAt = await mic.say(u);
+      const { voicedEndAt } = await mic.say(u.samples, 16000);
       const result = await waitForReply(events, audible, () => lastFrameAt, voicedEndAt);
       results.push(result);
       await sleep(400);
@@ -115,56 +107,4 @@ async function waitForReply(
   if (first === undefined)
     return { failed: replyEnd ? 'reply without audio' : 'no reply within 20 s', stages: turn?.stages };
   return { e2eMs: first - voicedEndAt, stages: turn?.stages };
-}
-
-/** An always-on microphone: 20 ms frames in real time, silence unless an utterance is queued. */
-class Mic {
-  private queue: {
-    frames: Int16Array[];
-    voicedFrame: number;
-    sent: number;
-    done: (voicedEndAt: number) => void;
-    voicedAt: number;
-  }[] = [];
-  private running = true;
-  private readonly loop: Promise<void>;
-
-  constructor(push: (pcm: Int16Array) => void) {
-    const silent = new Int16Array(320);
-    this.loop = (async () => {
-      const t0 = performance.now();
-      for (let i = 0; this.running; i++) {
-        const wait = t0 + i * 20 - performance.now();
-        if (wait > 1) await sleep(wait);
-        const current = this.queue[0];
-        try {
-          push(current ? (current.frames[current.sent] as Int16Array) : silent);
-        } catch {
-          return; // session closed
-        }
-        if (!current) continue;
-        if (current.sent === current.voicedFrame) current.voicedAt = Date.now();
-        if (++current.sent === current.frames.length) {
-          this.queue.shift();
-          current.done(current.voicedAt);
-        }
-      }
-    })();
-  }
-
-  /** Resolves with the wall time the frame holding the last voiced sample was pushed. */
-  say(u: Utterance): Promise<number> {
-    const chunker = new FrameChunker(16000, 20);
-    const frames = chunker.push(u.samples);
-    const last = chunker.flush(true);
-    if (last) frames.push(last);
-    return new Promise((done) =>
-      this.queue.push({ frames, voicedFrame: Math.floor(u.voicedEnd / 320), sent: 0, done, voicedAt: 0 }),
-    );
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
-  }
 }
