@@ -18,19 +18,13 @@ export async function startPrivateNats(): Promise<PrivateNats> {
     url: `nats://127.0.0.1:${port}`,
     port,
     get running() {
-      return child !== undefined && child.exitCode === null && child.signalCode === null;
+      return isRunning(child);
     },
     async start() {
       child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
       await waitForPort(port, 5_000);
     },
-    async kill() {
-      const c = child;
-      if (!c || !nats.running) return;
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGKILL');
-      await exited;
-    },
+    kill: () => sigkill(child),
   };
   await nats.start();
   return nats;
@@ -51,4 +45,16 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
     if (Date.now() > until) throw new Error(`nothing listening on port ${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+export function isRunning(child: ChildProcess | undefined): boolean {
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+/** SIGKILLs a child that is still running and waits for it to exit. */
+export async function sigkill(child: ChildProcess | undefined): Promise<void> {
+  if (!child || !isRunning(child)) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
 }

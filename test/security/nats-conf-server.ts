@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/env.js';
-import { waitForPort } from '../helpers/nats-server.js';
+import { isRunning, sigkill, waitForPort } from '../helpers/nats-server.js';
 
 export const NATS_CONF = 'deploy/nats/nats.conf';
 export const NATS_ROLES = ['brain', 'tts', 'embed', 'session-write', 'agent-host', 'gateway'] as const;
@@ -42,7 +42,7 @@ export async function startConfiguredNats(): Promise<ConfiguredNats> {
     passwords,
     urlFor: (role) => `nats://${role}:${passwords[role]}@127.0.0.1:${port}`,
     get running() {
-      return child !== undefined && child.exitCode === null && child.signalCode === null;
+      return isRunning(child);
     },
     async start() {
       // Same file; only where it listens and stores moves (flags override the file).
@@ -63,13 +63,7 @@ export async function startConfiguredNats(): Promise<ConfiguredNats> {
         throw new Error(`nats-server -c ${NATS_CONF} did not start: ${(err as Error).message}\n${output}`);
       }
     },
-    async kill() {
-      const c = child;
-      if (!c || !nats.running) return;
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGKILL');
-      await exited;
-    },
+    kill: () => sigkill(child),
     async close() {
       await nats.kill();
       rmSync(store, { recursive: true, force: true });
