@@ -15,6 +15,7 @@ import {
   silence,
   speak,
   startVoiceStack,
+  storedTurns,
   uniqueUser,
   type VoiceStack,
 } from '../helpers/voice-stack.js';
@@ -64,9 +65,9 @@ describe('local mode, end to end', () => {
     expect(turns.at(-1)?.stages.firstAudio).toBeGreaterThan(0);
 
     await session.close();
-    const { rows } = (await stack.brain.servers.sessionWrite?.runtime)
-      ? await queryTurns(session.sessionId)
-      : { rows: [] };
+    const rows = (await stack.brain.servers.sessionWrite?.runtime)
+      ? await storedTurns(stack.brain.config.databaseUrl, session.sessionId, 4)
+      : [];
     expect(rows.filter((r) => r.role === 'user').length).toBe(2);
     expect(rows.filter((r) => r.role === 'assistant').length).toBe(2);
   }, 90_000);
@@ -88,7 +89,7 @@ describe('greeting', () => {
     expect(heard).toMatch(/hello|ready|help/);
     await mic.stop();
     await session.close();
-    const { rows } = await queryTurns(session.sessionId, 1);
+    const rows = await storedTurns(stack.brain.config.databaseUrl, session.sessionId, 1);
     expect(rows[0]).toMatchObject({ role: 'assistant' });
     expect(rows[0]?.text).toMatch(/ready to help/i);
   }, 60_000);
@@ -170,23 +171,3 @@ describe('recording (RECORD_SESSIONS=1)', () => {
     }
   }, 60_000);
 });
-
-async function queryTurns(sessionId: string, atLeast = 4): Promise<{ rows: { role: string; text: string }[] }> {
-  const pg = (await import('pg')).default;
-  const pool = new pg.Pool({ connectionString: stack.brain.config.databaseUrl, max: 1 });
-  try {
-    for (let i = 0; i < 50; i++) {
-      const r = await pool.query(
-        'SELECT role, text FROM agents.conversations WHERE session_id = $1 ORDER BY created_at',
-        [sessionId],
-      );
-      if (r.rows.length >= atLeast) return r;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    return await pool.query('SELECT role, text FROM agents.conversations WHERE session_id = $1 ORDER BY created_at', [
-      sessionId,
-    ]);
-  } finally {
-    await pool.end();
-  }
-}
