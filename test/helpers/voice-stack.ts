@@ -19,6 +19,7 @@ import { type FunctionServer, startFunctionServer } from '../../lib/runtime/serv
 import { sleep } from '../../lib/util/abort.js';
 import { testDatabase } from '../brain/helpers/db.js';
 import { type BrainStack, type StackOptions, startBrainStack, testContracts } from '../brain/helpers/stack.js';
+import { step } from './step.js';
 
 export interface VoiceStack {
   brain: BrainStack;
@@ -48,14 +49,18 @@ export async function startVoiceStack(
   } = {},
 ): Promise<VoiceStack> {
   initializeLogger({ pretty: false, level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'error' });
-  const db = await testDatabase();
-  const brain = await startBrainStack({
-    databaseUrl: db.url,
-    sessionWrite: true,
-    brain: true,
-    llm: options.llm,
-    env: options.env,
-  });
+  const db = await step('database', 60_000, testDatabase());
+  const brain = await step(
+    'brain, embed and session-write',
+    60_000,
+    startBrainStack({
+      databaseUrl: db.url,
+      sessionWrite: true,
+      brain: true,
+      llm: options.llm,
+      env: options.env,
+    }),
+  );
   const contracts = { ...testContracts(brain.prefix), tts: { ...ttsContract, subject: `${brain.prefix}.tts` } };
   const client = new FunctionClient({ log: brain.log, nats: brain.link, contracts }) as unknown as FunctionClient;
   const startTts = () =>
@@ -67,8 +72,12 @@ export async function startVoiceStack(
     vad,
     stt,
     close: closeSpeech,
-  } = await loadSpeech(brain.config, { ...FAST_SPEECH, ...options.speech }, { engine: 'pocketsphinx' });
-  const checker = await PocketSphinxSTT.create({ poolSize: 1 });
+  } = await step(
+    'speech (Silero, PocketSphinx)',
+    60_000,
+    loadSpeech(brain.config, { ...FAST_SPEECH, ...options.speech }, { engine: 'pocketsphinx' }),
+  );
+  const checker = await step('checking recogniser', 30_000, PocketSphinxSTT.create({ poolSize: 1 }));
   const phrases = new PhraseCache();
   const host = new LocalSessionHost(
     { client, log: brain.log, vad, stt, phrases },
@@ -76,7 +85,7 @@ export async function startVoiceStack(
   );
   const stack: VoiceStack = {
     brain,
-    tts: await startTts(),
+    tts: await step('tts', 30_000, startTts()),
     async restartTts() {
       await stack.tts.stop(1_000);
       stack.tts = await startTts();

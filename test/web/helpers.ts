@@ -13,6 +13,7 @@ import type { AgentEvent, BrainChunk } from '../../lib/protocol/index.js';
 import { agentEventsSubject } from '../../lib/protocol/index.js';
 import { localSessionsFrom } from '../../scripts/embedded/local-sessions.js';
 import { retryWasmRace } from '../gateway/helpers.js';
+import { step } from '../helpers/step.js';
 import { startVoiceStack, type VoiceStack } from '../helpers/voice-stack.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -124,24 +125,6 @@ export async function launchChromium(options: { wav?: string; fakeUi?: boolean }
     60_000,
     chromium.launch({ executablePath: CHROMIUM, headless: true, args, timeout: 60_000 }),
   );
-}
-
-/**
- * One set-up step with its own deadline, timed on stderr: when a suite's hook runs out of time on a loaded
- * machine, the log says which step was slow (or stuck) instead of only "hook timed out".
- */
-export async function step<T>(label: string, deadlineMs: number, work: Promise<T>): Promise<T> {
-  const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${label}: not done after ${deadlineMs} ms`)), deadlineMs);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-    console.warn(`[web-test] ${label}: ${Math.round(performance.now() - started)} ms`);
-  }
 }
 
 /** Page-side state the talk page exposes for tests (window.arc). */

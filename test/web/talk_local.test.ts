@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentEventOf } from '../../lib/protocol/index.js';
+import { step } from '../helpers/step.js';
 import { uniqueUser } from '../helpers/voice-stack.js';
 import {
   finalTranscripts,
@@ -15,7 +16,6 @@ import {
   RESULTS,
   replies,
   startWebStack,
-  step,
   type WebStack,
   waitForPage,
 } from './helpers.js';
